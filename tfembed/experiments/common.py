@@ -1,0 +1,100 @@
+"""Steps every experiment shares: data loading, the trainer, results, the query plot, export."""
+
+import os
+
+import numpy as np
+
+from tfembed import data
+from tfembed.config import flatten
+from tfembed.export import exporter
+from tfembed.training import results as results_lib
+from tfembed.training.strategy import is_chief
+from tfembed.training.trainer import Trainer, make_optimizer
+
+
+def load_dataset(data_cfg):
+    """`data_cfg`: source, root, and any source options (other keys are pipeline settings)."""
+    reserved = {"source", "root", "train_split", "val_split", "test_split", "gzsl_split"}
+    options = {k: v for k, v in data_cfg.items() if k not in reserved}
+    return data.load(data_cfg["source"], data_cfg.get("root"), **options)
+
+
+def train(cfg, model, strategy, workdir, dataset_fn, eval_fn=None):
+    t = cfg["train"]
+    with strategy.scope():
+        optimizer = make_optimizer(t["optimizer"], t["learning_rate"])
+    trainer = Trainer(model, optimizer, strategy, workdir, t["steps"], t["batch_size"],
+                      checkpoint_every=t["checkpoint_every"], log_every=t["log_every"],
+                      eval_every=t["eval_every"] if eval_fn else 0, eval_fn=eval_fn,
+                      select_metric=t.get("select_metric") if eval_fn else None)
+    return trainer.fit(dataset_fn)
+
+
+def finish(cfg, workdir, dataset, metrics, chance, timing, notes=()):
+    res = results_lib.write_results(
+        workdir, cfg["recipe"], dataset.name, cfg["protocol"], metrics, chance,
+        flatten(cfg), timing, notes) if is_chief() else {"metrics": metrics}
+    if is_chief():
+        print(results_lib.format_table(res))
+    return res
+
+
+def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n_queries=4, top=6):
+    """PNG of a few description queries and their top retrieved images (green = right class)."""
+    if dataset.images is None and dataset.image_paths is None:
+        return ["query plot skipped: the data set has no images, only features"]
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tfembed.data.pipeline import image_batches
+
+    images, texts, text_labels, strings = embed_split(model, text, load_image, dataset, rows)
+    pick = np.random.default_rng(0).choice(len(texts), n_queries, replace=False)
+    scores = np.asarray(model.score(images, texts[pick])).T
+    fig, axes = plt.subplots(n_queries, top, figsize=(2 * top, 2.3 * n_queries))
+    for q, query in enumerate(pick):
+        best = np.argsort(-scores[q], kind="stable")[:top]
+        pixels = next(iter(image_batches(load_image, rows[best], top))).numpy()
+        for j, idx in enumerate(best):
+            ax = axes[q, j]
+            ax.imshow(np.clip(pixels[j], 0, 255).astype(np.uint8))
+            ok = dataset.labels[rows[idx]] == text_labels[query]
+            for spine in ax.spines.values():
+                spine.set_color("green" if ok else "red")
+                spine.set_linewidth(3)
+            ax.set_xticks([]), ax.set_yticks([])
+        axes[q, 0].set_title(strings[query][:110], loc="left", fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(workdir, "retrieval_queries.png")
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return [f"query plot: {path}"]
+
+
+def export_joint(cfg, workdir, model, text, image_kind, dataset, gallery_rows, load_image,
+                 embed_split):
+    """Export embed_text / embed_image / classify (+ prototypes, retrieve) under workdir/export."""
+    images, texts, text_labels, _ = embed_split(model, text, load_image, dataset, gallery_rows)
+    classes = np.unique(text_labels)
+    from tfembed.metrics import class_means
+    prototypes = class_means(texts, np.searchsorted(classes, text_labels), len(classes))
+    kind, size = image_kind
+    spec = exporter.ServingSpec(
+        track=[model] + ([text.preprocessor] if text.is_text else []),
+        image_fn=model.encode_image, score_fn=model.score, image_kind=kind,
+        image_size=size if kind == "pixels" else None,
+        feature_dim=size if kind == "features" else None,
+        text_fn=text.text_fn(model) if text.is_text else None,
+        prototypes=([dataset.class_names[c] for c in classes], prototypes),
+        gallery=([dataset.image_ids[r] for r in gallery_rows], images), k=cfg["export"]["top_k"])
+    example = _example_image_bytes(size) if kind == "pixels" else None
+    sample_texts = dataset.texts[gallery_rows[0]][:2] if text.is_text else []
+    path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],
+                           warmup=exporter.warmup_requests(spec, example, sample_texts))
+    print(f"exported SavedModel: {path}")
+    return path
+
+
+def _example_image_bytes(size):
+    import tensorflow as tf
+    return tf.io.encode_png(tf.zeros(list(size) + [3], tf.uint8)).numpy()

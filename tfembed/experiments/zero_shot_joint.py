@@ -1,0 +1,122 @@
+"""Joint image-text zero-shot learning (Reed et al. 2016 and the recipes that share it):
+train on seen classes with pairs of images and descriptions, evaluate zero-shot
+classification and text-to-image retrieval on unseen classes, export for serving."""
+
+import os
+
+import numpy as np
+
+from tfembed import metrics
+from tfembed.data import pipeline
+from tfembed.experiments import common
+from tfembed.experiments.text_side import TextSide
+from tfembed.models import JointEmbeddingModel
+from tfembed.towers.image import build_image_tower
+
+
+def _image_input_shape(kind):
+    return (kind[1],) if kind[0] == "features" else tuple(kind[1]) + (3,)
+
+
+def build(cfg, dataset, train_rows, strategy):
+    """Text side, image loader and the JointEmbeddingModel (variables under `strategy`)."""
+    train_texts, _ = pipeline.flat_texts(dataset.texts, train_rows)
+    attr_dim = None if dataset.class_attributes is None else dataset.class_attributes.shape[1]
+    image_size = None if cfg["image"]["tower"] == "features" else tuple(cfg["image"]["size"])
+    load_image, image_kind = pipeline.image_source(dataset, np.arange(dataset.num_images), image_size)
+    with strategy.scope():
+        text = TextSide(cfg["text"], train_texts, cfg["model"]["embed_dim"], attr_dim, cfg["seed"])
+        tower = build_image_tower(cfg["image"]["tower"], _image_input_shape(image_kind),
+                                  **cfg["image"]["options"])
+        model = JointEmbeddingModel(tower, text.encoder, cfg["model"]["embed_dim"],
+                                    scorer=cfg["model"]["scorer"], loss=cfg["model"]["loss"],
+                                    loss_options=cfg["model"]["loss_options"])
+        model.image_projection.build(tower.output.shape)
+    return model, text, load_image, image_kind
+
+
+def pair_plan(cfg, dataset, rows, text):
+    """Index plan (rows, text rows, labels) and the text table for the training pipeline."""
+    steps, batch = cfg["train"]["steps"], cfg["train"]["batch_size"]
+    if text.is_text:
+        flat, offsets = pipeline.flat_texts(dataset.texts, rows)
+        table = text.tokenize(flat)
+        counts = np.diff(offsets)
+        local, which = pipeline.class_balanced_pairs(dataset.labels[rows], counts, steps, batch,
+                                                     cfg["seed"])
+        text_rows = offsets[local] + which
+    else:  # class attributes play the text role: one "description" per class
+        table = dataset.class_attributes.astype(np.float32)
+        local, _ = pipeline.class_balanced_pairs(dataset.labels[rows], np.ones(len(rows)), steps,
+                                                 batch, cfg["seed"])
+        text_rows = dataset.labels[rows][local]
+    image_rows = rows[local]
+    return (image_rows, text_rows, dataset.labels[image_rows]), table
+
+
+def embed_split(model, text, load_image, dataset, rows, max_texts=None):
+    """Image embeddings of `rows`, text embeddings of their descriptions and text labels."""
+    images = np.concatenate([np.asarray(model.encode_image(x))
+                             for x in pipeline.image_batches(load_image, rows)])
+    if text.is_text:
+        flat, offsets = pipeline.flat_texts(dataset.texts, rows)
+        text_labels = np.repeat(dataset.labels[rows], np.diff(offsets))
+        texts = pipeline.embed_in_batches(model.encode_text, text.tokenize(flat), 512)
+    else:
+        classes = np.unique(dataset.labels[rows])
+        texts = np.asarray(model.encode_text(dataset.class_attributes[classes]))
+        text_labels, flat = classes, [dataset.class_names[c] for c in classes]
+    return images, texts, text_labels, flat
+
+
+def evaluate(model, text, load_image, dataset, rows, seed=0, single_queries=1000):
+    """Zero-shot metrics on `rows` (unseen classes): Reed per-image top-1, GBU per-class
+    top-1, class-query AP@K and single-description-query AP@50, each with chance."""
+    images, texts, text_labels, _ = embed_split(model, text, load_image, dataset, rows)
+    labels = dataset.labels[rows]
+    classes = np.unique(labels)
+    local = np.searchsorted(classes, labels)
+    text_local = np.searchsorted(classes, text_labels)
+    class_emb = metrics.class_means(texts, text_local, len(classes))
+    scores = np.asarray(model.score(images, class_emb))
+    out = {"zsl_top1_per_image": metrics.top1_per_image(scores, local),
+           "zsl_top1_per_class": metrics.top1_per_class(scores, local)}
+    chance = {k: metrics.chance_top1(len(classes)) for k in out}
+    relevant = local[None, :] == np.arange(len(classes))[:, None]
+    for k in (1, 5, 10, 50):
+        out[f"retrieval_ap@{k}"] = metrics.mean_ap_at_k(scores.T, relevant, k)
+        chance[f"retrieval_ap@{k}"] = metrics.chance_ap_at_k(relevant, k)
+    if text.is_text:
+        pick = np.random.default_rng(seed).permutation(len(texts))[:single_queries]
+        q_scores = np.asarray(model.score(images, texts[pick])).T
+        q_relevant = text_local[pick][:, None] == local[None, :]
+        out["retrieval_single_query_ap@50"] = metrics.mean_ap_at_k(q_scores, q_relevant, 50)
+        chance["retrieval_single_query_ap@50"] = metrics.chance_ap_at_k(q_relevant, 50)
+    return out, chance
+
+
+def run(cfg, workdir, strategy, export=False):
+    """Train, evaluate and (optionally) export; returns the results dict."""
+    dataset = common.load_dataset(cfg["data"])
+    train_rows = dataset.splits[cfg["data"]["train_split"]]
+    test_rows = dataset.splits[cfg["data"]["test_split"]]
+    model, text, load_image, image_kind = build(cfg, dataset, train_rows, strategy)
+    plan, table = pair_plan(cfg, dataset, train_rows, text)
+    batch = cfg["train"]["batch_size"]
+
+    def dataset_fn(start_step):
+        return pipeline.pair_dataset(load_image, table, plan, plan[1], batch, start_step)
+
+    val_rows = dataset.splits.get(cfg["data"]["val_split"]) if cfg["data"]["val_split"] else None
+    eval_fn = None
+    if val_rows is not None and len(val_rows) and cfg["train"]["eval_every"]:
+        eval_fn = lambda m: evaluate(m, text, load_image, dataset, val_rows, cfg["seed"], 200)[0]
+    timing = common.train(cfg, model, strategy, workdir, dataset_fn, eval_fn)
+    metrics_, chance = evaluate(model, text, load_image, dataset, test_rows, cfg["seed"])
+    notes = common.plot_queries(model, text, load_image, dataset, test_rows, workdir,
+                                embed_split) if cfg["plot"] else []
+    results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
+    if export:
+        results["export"] = common.export_joint(cfg, workdir, model, text, image_kind, dataset,
+                                                test_rows, load_image, embed_split)
+    return results

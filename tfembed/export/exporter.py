@@ -1,0 +1,127 @@
+"""One exporter for every recipe: named signatures over raw strings / encoded images, numbered
+version directories `<base>/<version>/` published atomically (write elsewhere, then rename),
+TF Serving warm-up requests. Core TF ops only, no jit_compile, no Python in the graph."""
+
+import os
+import shutil
+import uuid
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfembed.data.pipeline import decode_and_resize
+
+
+def next_version(base_dir):
+    versions = [int(d) for d in os.listdir(base_dir) if d.isdigit()] if os.path.isdir(base_dir) else []
+    return max(versions, default=0) + 1
+
+
+def _decode_batch(images, size):
+    return tf.map_fn(lambda b: decode_and_resize(b, size), images,
+                     fn_output_signature=tf.TensorSpec(list(size) + [3], tf.float32))
+
+
+class ServingSpec:
+    """What a trained joint model offers to serving.
+
+    text_fn: strings [N] -> embeddings (None when the text side is not text, e.g. attributes).
+    image_fn: image input batch -> embeddings; image_kind "pixels" (with image_size) or
+    "features" (with feature_dim). score_fn: (image emb, text emb) -> scores.
+    prototypes: optional (class names, class embeddings) baked in for `classify_prototypes`.
+    gallery: optional (ids, image embeddings) baked in for `retrieve` (top `k`).
+    """
+
+    def __init__(self, track, image_fn, score_fn, image_kind, image_size=None, feature_dim=None,
+                 text_fn=None, prototypes=None, gallery=None, k=10):
+        self.track, self.text_fn, self.image_fn, self.score_fn = track, text_fn, image_fn, score_fn
+        self.image_kind, self.image_size, self.feature_dim = image_kind, image_size, feature_dim
+        self.prototypes, self.gallery, self.k = prototypes, gallery, k
+
+
+def _image_input(spec):
+    if spec.image_kind == "features":
+        return tf.TensorSpec([None, spec.feature_dim], tf.float32, name="features"), "features"
+    return tf.TensorSpec([None], tf.string, name="image"), "image"
+
+
+def _build_archive(spec):
+    archive = keras.export.ExportArchive()
+    for obj in spec.track:
+        archive.track(obj)
+    store = tf.Module()  # baked-in prototypes and gallery live here as variables
+    image_spec, image_name = _image_input(spec)
+    text_spec = tf.TensorSpec([None], tf.string, name="text")
+
+    def image_embed(x):
+        if spec.image_kind == "pixels":
+            x = _decode_batch(x, spec.image_size)
+        return spec.image_fn(x)
+
+    def embed_image_fn(x):
+        return {"embedding": image_embed(x)}
+    archive.add_endpoint("embed_image", embed_image_fn, input_signature=[image_spec])
+    if spec.text_fn is not None:
+        archive.add_endpoint("embed_text", lambda text: {"embedding": spec.text_fn(text)},
+                             input_signature=[text_spec])
+        archive.add_endpoint("serving_default", lambda text: {"embedding": spec.text_fn(text)},
+                             input_signature=[text_spec])
+
+        def classify(x, class_texts):
+            return {"scores": spec.score_fn(image_embed(x), spec.text_fn(class_texts))}
+        archive.add_endpoint("classify", classify, input_signature=[
+            image_spec, tf.TensorSpec([None], tf.string, name="class_texts")])
+    if spec.prototypes is not None:
+        names, embeddings = spec.prototypes
+        store.class_names = tf.Variable(np.asarray(names, dtype=object), trainable=False)
+        store.class_embeddings = tf.Variable(np.asarray(embeddings, np.float32), trainable=False)
+
+        def classify_prototypes(x):
+            scores = spec.score_fn(image_embed(x), store.class_embeddings)
+            best = tf.argmax(scores, axis=1)
+            return {"scores": scores, "classes": tf.gather(store.class_names, best)}
+        archive.add_endpoint("classify_prototypes", classify_prototypes, input_signature=[image_spec])
+    if spec.gallery is not None and spec.text_fn is not None:
+        ids, embeddings = spec.gallery
+        # Kept as weights inside the SavedModel (brute force, as TFRS BruteForce does).
+        store.gallery_ids = tf.Variable(np.asarray(ids, dtype=object), trainable=False)
+        store.gallery_embeddings = tf.Variable(np.asarray(embeddings, np.float32), trainable=False)
+        k = min(spec.k, len(ids))
+
+        def retrieve(text):
+            scores = tf.transpose(spec.score_fn(store.gallery_embeddings, spec.text_fn(text)))
+            top = tf.math.top_k(scores, k=k)
+            return {"ids": tf.gather(store.gallery_ids, top.indices), "scores": top.values}
+        archive.add_endpoint("retrieve", retrieve, input_signature=[text_spec])
+    archive.track(store)
+    return archive
+
+
+def warmup_requests(spec, example_image, example_texts):
+    requests = []
+    image = {"image": np.asarray([example_image], dtype=object)} if spec.image_kind == "pixels" \
+        else {"features": np.zeros((1, spec.feature_dim), np.float32)}
+    requests.append(("embed_image", image))
+    if spec.text_fn is not None:
+        requests.append(("embed_text", {"text": np.asarray(example_texts, dtype=object)}))
+    return requests
+
+
+def export(spec, base_dir, version=None, model_name="tfembed", warmup=None):
+    """Write a SavedModel to `<base_dir>/<version>/` atomically; returns the version path."""
+    os.makedirs(base_dir, exist_ok=True)
+    version = version or next_version(base_dir)
+    final = os.path.join(base_dir, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"export version already exists: {final}")
+    tmp = os.path.join(base_dir, f".tmp-{version}-{uuid.uuid4().hex[:8]}")
+    try:
+        _build_archive(spec).write_out(tmp, verbose=False)
+        if warmup:
+            from tfembed.serving.warmup import write_warmup_requests
+            write_warmup_requests(tmp, model_name, warmup)
+        os.rename(tmp, final)  # atomic on one file system: a server never sees half a model
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

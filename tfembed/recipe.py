@@ -1,0 +1,64 @@
+"""The command shape every recipe shares:
+
+    python recipes/NAME.py [--data SOURCE] [--data-dir DIR] [--workdir DIR] [--smoke]
+                           [--set key=value ...] [--strategy default|mirrored|multi_worker]
+                           [--export]
+"""
+
+import argparse
+import os
+import sys
+
+
+def build_parser(name, doc):
+    parser = argparse.ArgumentParser(prog=f"recipes/{name}.py", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None, help="data source (default: the recipe's "
+                        "embedded synthetic set)")
+    parser.add_argument("--data-dir", default=None, help="root directory of a real data set")
+    parser.add_argument("--workdir", default=None, help=f"default: runs/{name}")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: finishes in seconds")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any configuration value, e.g. train.steps=100")
+    parser.add_argument("--strategy", default="default",
+                        choices=["default", "mirrored", "multi_worker"])
+    parser.add_argument("--export", action="store_true", help="write a SavedModel version "
+                        "under <workdir>/export/")
+    parser.add_argument("--show-config", action="store_true", help="print the config and exit")
+    return parser
+
+
+def resolve_config(get_config, args):
+    from tfembed.cli import parse_overrides
+    from tfembed.config import apply_overrides
+
+    kwargs = {"smoke": args.smoke}
+    if args.data:
+        kwargs["data"] = args.data
+    cfg = get_config(**kwargs)
+    if args.data_dir:
+        cfg["data"]["root"] = args.data_dir
+    return apply_overrides(cfg, parse_overrides(args.set))
+
+
+def main(name, doc, get_config, run, argv=None):
+    """Parse the shared flags, build the strategy, run the experiment; exit code 0/2."""
+    args = build_parser(name, doc).parse_args(argv)
+    from tfembed.errors import TfembedError
+    try:
+        cfg = resolve_config(get_config, args)
+        if args.show_config:
+            import json
+            print(json.dumps(cfg, indent=2))
+            return 0
+        # The strategy must be chosen before TensorFlow touches its devices.
+        from tfembed.training.strategy import make_strategy
+        strategy = make_strategy(args.strategy, cfg["train"].get("replicas", 2))
+        import keras
+        keras.utils.set_random_seed(cfg["seed"])
+        workdir = args.workdir or os.path.join("runs", name)
+        run(cfg, workdir, strategy, export=args.export)
+        return 0
+    except TfembedError as err:
+        print(f"{name}: error: {err}", file=sys.stderr)
+        return 2

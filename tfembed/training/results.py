@@ -1,0 +1,41 @@
+"""results.json: recipe, data set, protocol, metrics with chance levels, timing, versions."""
+
+import json
+import os
+import platform
+import sys
+
+
+def library_versions():
+    versions = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy", "tensorflow_text", "gensim", "keras_tuner"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "?")
+    return versions
+
+
+def write_results(workdir, recipe, dataset, protocol, metrics, chance, config, timing, notes=()):
+    """Write `<workdir>/results.json` and return the dict."""
+    results = {
+        "recipe": recipe, "dataset": dataset, "protocol": protocol,
+        "metrics": {k: round(float(v), 6) for k, v in metrics.items()},
+        "chance": {k: round(float(v), 6) for k, v in chance.items()},
+        "timing": timing, "config": config, "notes": list(notes),
+        "versions": library_versions(),
+    }
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    return results
+
+
+def format_table(results):
+    """A plain-text table: metric, value, chance."""
+    lines = [f"{results['recipe']} on {results['dataset']} ({results['protocol']})",
+             f"{'metric':<36}{'value':>10}{'chance':>10}"]
+    for key, value in results["metrics"].items():
+        chance = results["chance"].get(key)
+        chance_text = f"{chance:>10.4f}" if chance is not None else f"{'':>10}"
+        lines.append(f"{key:<36}{value:>10.4f}{chance_text}")
+    return "\n".join(lines)
