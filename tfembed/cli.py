@@ -32,7 +32,7 @@ def _data_stats(args):
 def _export(args):
     from tfembed.export.run_export import export_run
 
-    print(json.dumps(export_run(args.run_dir, args.export_dir, version=args.version)))
+    print(json.dumps(export_run(args.run_dir, version=args.version)))
 
 
 def build_parser():
@@ -47,9 +47,9 @@ def build_parser():
     stats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     stats.set_defaults(func=_data_stats)
 
-    export_p = sub.add_parser("export", help="export a finished run directory as a SavedModel")
+    export_p = sub.add_parser("export", help="export a finished run directory as a new "
+                              "SavedModel version under RUN_DIR/export/")
     export_p.add_argument("run_dir")
-    export_p.add_argument("--export-dir", default=None, help="default: <run_dir>/export")
     export_p.add_argument("--version", type=int, default=None)
     export_p.set_defaults(func=_export)
 

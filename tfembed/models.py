@@ -38,6 +38,12 @@ class JointEmbeddingModel(keras.Model):
         if loss == "da_sje":
             self.loss_options.setdefault("symmetric", False)
 
+    def build_towers(self):
+        """Create every variable now (under the caller's strategy scope), not at first call."""
+        if self.image_projection is not None:
+            self.image_projection.build(self.image_tower.output.shape)
+        self.built = True
+
     def encode_image(self, images, training=False):
         x = self.image_tower(images, training=training)
         return self.image_projection(x) if self.image_projection is not None else x

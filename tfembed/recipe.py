@@ -2,7 +2,8 @@
 
     python recipes/NAME.py [--data SOURCE] [--data-dir DIR] [--workdir DIR] [--smoke]
                            [--set key=value ...] [--strategy default|mirrored|multi_worker]
-                           [--export]
+                           [--export] [--tune random|bayesian|hyperband [--max-trials N]]
+                           [--retrain-best]
 """
 
 import argparse
@@ -24,6 +25,12 @@ def build_parser(name, doc):
                         choices=["default", "mirrored", "multi_worker"])
     parser.add_argument("--export", action="store_true", help="write a SavedModel version "
                         "under <workdir>/export/")
+    parser.add_argument("--tune", choices=["random", "bayesian", "hyperband"], default=None,
+                        help="hyper-parameter search on the validation split "
+                        "(resumes <workdir>/tuner)")
+    parser.add_argument("--max-trials", type=int, default=10, help="trials of --tune")
+    parser.add_argument("--retrain-best", action="store_true", help="train the full recipe "
+                        "with <workdir>/best_hyperparameters.json into <workdir>/best/")
     parser.add_argument("--show-config", action="store_true", help="print the config and exit")
     return parser
 
@@ -57,6 +64,14 @@ def main(name, doc, get_config, run, argv=None):
         import keras
         keras.utils.set_random_seed(cfg["seed"])
         workdir = args.workdir or os.path.join("runs", name)
+        if args.tune or args.retrain_best:
+            from tfembed import tuning
+            recipe_module = sys.modules.get(get_config.__module__)
+            if args.tune:
+                tuning.tune(recipe_module, cfg, run, workdir, strategy, args.tune, args.max_trials)
+            if args.retrain_best:
+                tuning.retrain_best(recipe_module, cfg, run, workdir, strategy, args.export)
+            return 0
         run(cfg, workdir, strategy, export=args.export)
         return 0
     except TfembedError as err:

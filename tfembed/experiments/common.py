@@ -1,15 +1,34 @@
 """Steps every experiment shares: data loading, the trainer, results, the query plot, export."""
 
+import json
 import os
 
 import numpy as np
 
 from tfembed import data
 from tfembed.config import flatten
+from tfembed.errors import ConfigError
 from tfembed.export import exporter
 from tfembed.training import results as results_lib
 from tfembed.training.strategy import is_chief
 from tfembed.training.trainer import Trainer, make_optimizer
+
+
+def save_config(cfg, workdir, experiment):
+    """config.json lets `tfembed export RUN_DIR` rebuild the model later."""
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+        json.dump({"experiment": experiment, "config": cfg}, f, indent=2)
+
+
+def restore_weights(model, run_dir):
+    """Load the model weights of the latest training checkpoint in `run_dir`."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if latest is None:
+        raise ConfigError(f"no training checkpoint under {run_dir}/checkpoints")
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
 
 
 def load_dataset(data_cfg):
@@ -63,8 +82,9 @@ def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n
                 spine.set_color("green" if ok else "red")
                 spine.set_linewidth(3)
             ax.set_xticks([]), ax.set_yticks([])
-        axes[q, 0].set_title(strings[query][:110], loc="left", fontsize=8)
-    fig.tight_layout()
+        axes[q, 0].text(0, 1.08, strings[query][:120], transform=axes[q, 0].transAxes,
+                        fontsize=9, va="bottom", ha="left")
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.95, bottom=0.02, hspace=0.35, wspace=0.05)
     path = os.path.join(workdir, "retrieval_queries.png")
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -72,7 +92,7 @@ def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n
 
 
 def export_joint(cfg, workdir, model, text, image_kind, dataset, gallery_rows, load_image,
-                 embed_split):
+                 embed_split, version=None):
     """Export embed_text / embed_image / classify (+ prototypes, retrieve) under workdir/export."""
     images, texts, text_labels, _ = embed_split(model, text, load_image, dataset, gallery_rows)
     classes = np.unique(text_labels)
@@ -89,7 +109,8 @@ def export_joint(cfg, workdir, model, text, image_kind, dataset, gallery_rows, l
         gallery=([dataset.image_ids[r] for r in gallery_rows], images), k=cfg["export"]["top_k"])
     example = _example_image_bytes(size) if kind == "pixels" else None
     sample_texts = dataset.texts[gallery_rows[0]][:2] if text.is_text else []
-    path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],
+    path = exporter.export(spec, os.path.join(workdir, "export"), version=version,
+                           model_name=cfg["recipe"],
                            warmup=exporter.warmup_requests(spec, example, sample_texts))
     print(f"exported SavedModel: {path}")
     return path

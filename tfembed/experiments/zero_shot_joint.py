@@ -31,7 +31,7 @@ def build(cfg, dataset, train_rows, strategy):
         model = JointEmbeddingModel(tower, text.encoder, cfg["model"]["embed_dim"],
                                     scorer=cfg["model"]["scorer"], loss=cfg["model"]["loss"],
                                     loss_options=cfg["model"]["loss_options"])
-        model.image_projection.build(tower.output.shape)
+        model.build_towers()
     return model, text, load_image, image_kind
 
 
@@ -95,12 +95,25 @@ def evaluate(model, text, load_image, dataset, rows, seed=0, single_queries=1000
     return out, chance
 
 
-def run(cfg, workdir, strategy, export=False):
-    """Train, evaluate and (optionally) export; returns the results dict."""
+def _setup(cfg, strategy):
     dataset = common.load_dataset(cfg["data"])
     train_rows = dataset.splits[cfg["data"]["train_split"]]
     test_rows = dataset.splits[cfg["data"]["test_split"]]
-    model, text, load_image, image_kind = build(cfg, dataset, train_rows, strategy)
+    return (dataset, train_rows, test_rows) + build(cfg, dataset, train_rows, strategy)
+
+
+def export_run(cfg, run_dir, strategy, version=None):
+    """`tfembed export RUN_DIR`: rebuild the model, restore its last checkpoint, export."""
+    dataset, _, test_rows, model, text, load_image, image_kind = _setup(cfg, strategy)
+    common.restore_weights(model, run_dir)
+    return common.export_joint(cfg, run_dir, model, text, image_kind, dataset, test_rows,
+                               load_image, embed_split, version=version)
+
+
+def run(cfg, workdir, strategy, export=False):
+    """Train, evaluate and (optionally) export; returns the results dict."""
+    common.save_config(cfg, workdir, __name__)
+    dataset, train_rows, test_rows, model, text, load_image, image_kind = _setup(cfg, strategy)
     plan, table = pair_plan(cfg, dataset, train_rows, text)
     batch = cfg["train"]["batch_size"]
 

@@ -91,9 +91,12 @@ class Trainer:
         writer = tf.summary.create_file_writer(os.path.join(self.workdir, "tensorboard"))
         bar = keras.utils.Progbar(self.steps, stateful_metrics=["loss"]) if self.verbose else None
         began, step = time.perf_counter(), start
+        warm = None  # time after the first step: excludes tracing from the throughput
         while step < self.steps:
             loss = float(train_step(iterator))
             step += 1
+            if warm is None:
+                warm = time.perf_counter()
             if step % self.log_every == 0 or step == self.steps:
                 with writer.as_default(step=step):
                     tf.summary.scalar("loss", loss)
@@ -105,11 +108,14 @@ class Trainer:
                 with writer.as_default(step=step):
                     for key, value in self._evaluate(step).items():
                         tf.summary.scalar(f"val/{key}", value)
-        seconds = time.perf_counter() - began
+        end = time.perf_counter()
+        seconds = end - began
         if self.select_metric and self.best_step.numpy() >= 0 and os.path.exists(self.best_path):
             self.model.load_weights(self.best_path)
         writer.flush()
         done = step - start
         return {"steps": step, "resumed_from": start, "train_seconds": round(seconds, 3),
-                "examples_per_second": round(done * self.global_batch_size / max(seconds, 1e-9), 2),
+                "first_step_seconds": round(warm - began, 3),
+                "examples_per_second": round(
+                    max(done - 1, 1) * self.global_batch_size / max(end - warm, 1e-9), 2),
                 "best_step": int(self.best_step.numpy()), "eval_history": self.history}

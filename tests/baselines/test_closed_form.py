@@ -1,0 +1,61 @@
+"""Closed-form baselines: ridge against lstsq, exact recovery on noiseless data, ESZSL."""
+
+import numpy as np
+
+from tfembed.baselines import ESZSL, SemanticToVisualRegression, VisualToSemanticRegression, ridge
+from tfembed.experiments.closed_form_zsl import select
+
+
+def test_ridge_matches_normal_equations_and_lstsq_at_zero():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 4)), rng.normal(size=(30, 2))
+    np.testing.assert_allclose(ridge(x, y, 0.0), np.linalg.lstsq(x, y, rcond=None)[0], atol=1e-10)
+    w = ridge(x, y, 2.0)
+    np.testing.assert_allclose(x.T @ (x @ w - y) + 2.0 * w, 0.0, atol=1e-10)  # gradient = 0
+
+
+def _world(seed=0, classes=8, attrs=6, dim=10, per=20, noise=0.05):
+    rng = np.random.default_rng(seed)
+    sem = rng.normal(size=(classes, attrs))
+    a = rng.normal(size=(attrs, dim))
+    labels = np.repeat(np.arange(classes), per)
+    feats = sem[labels] @ a + noise * rng.normal(size=(len(labels), dim))
+    return feats, labels, sem, a
+
+
+def test_semantic_to_visual_per_class_solution_equals_per_image_ridge():
+    feats, labels, sem, _ = _world()
+    model = SemanticToVisualRegression(lam=0.5).fit(feats, labels, sem)
+    np.testing.assert_allclose(model.w, ridge(sem[labels], feats, 0.5), atol=1e-8)
+
+
+def test_all_baselines_recognise_unseen_classes_of_a_linear_world():
+    feats, labels, sem, _ = _world(classes=12, attrs=8)
+    seen = labels < 8
+    unseen_rows = np.flatnonzero(~seen)
+    # ESZSL fits +-1 class indicators, not the world's linear map: a looser bar (chance 0.25).
+    for model, bar in ((VisualToSemanticRegression(0.01), 0.9),
+                       (SemanticToVisualRegression(0.01), 0.9), (ESZSL(0.01, 0.01), 0.6)):
+        model.fit(feats[seen], labels[seen], sem)
+        scores = model.scores(feats[unseen_rows], sem[8:])
+        acc = np.mean(np.argmax(scores, 1) + 8 == labels[unseen_rows])
+        assert acc > bar, type(model).__name__
+
+
+def test_eszsl_matches_its_formula():
+    feats, labels, sem, _ = _world(classes=5)
+    model = ESZSL(lam=0.3, gamma=0.7).fit(feats, labels, sem)
+    y = -np.ones((len(labels), 5))
+    y[np.arange(len(labels)), labels] = 1
+    x = feats
+    v = np.linalg.inv(x.T @ x + 0.7 * np.eye(10)) @ x.T @ y @ sem @ np.linalg.inv(
+        sem.T @ sem + 0.3 * np.eye(6))
+    np.testing.assert_allclose(model.v, v, atol=1e-8)
+
+
+def test_selection_uses_only_validation_rows():
+    feats, labels, sem, _ = _world(classes=10)
+    train, val = np.flatnonzero(labels < 6), np.flatnonzero((labels >= 6) & (labels < 8))
+    params, acc, trials = select(ESZSL, feats, labels, sem, train, val)
+    assert len(trials) == 16 and acc == max(t["val_zsl_top1_per_class"] for t in trials)
+    assert set(params) == {"lam", "gamma"}

@@ -1,0 +1,111 @@
+"""End-to-end tests of recipes/reed2016.py at smoke sizes (subprocesses: fresh TF devices)."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+RECIPE = str(REPO / "recipes" / "reed2016.py")
+METRICS = ["zsl_top1_per_image", "zsl_top1_per_class", "retrieval_ap@1", "retrieval_ap@5",
+           "retrieval_ap@10", "retrieval_ap@50", "retrieval_single_query_ap@50"]
+
+
+def run_recipe(workdir, *args, check=True):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, RECIPE, "--smoke", "--workdir", str(workdir), *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stdout[-3000:] + proc.stderr[-3000:])
+    return proc
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("reed_smoke")
+    run_recipe(workdir, "--export")
+    return workdir
+
+
+def test_results_json_has_metrics_with_chance(smoke_run):
+    results = json.loads((smoke_run / "results.json").read_text())
+    assert results["recipe"] == "reed2016" and results["protocol"] == "reed_per_image"
+    assert results["dataset"] == "synthetic_birds"
+    for key in METRICS:
+        assert 0.0 <= results["metrics"][key] <= 1.0
+        assert 0.0 < results["chance"][key] < 1.0
+    assert results["chance"]["zsl_top1_per_image"] == pytest.approx(1 / 4)  # 4 unseen classes
+    assert results["timing"]["examples_per_second"] > 0
+    assert "tensorflow" in results["versions"]
+
+
+def test_export_loads_with_only_tensorflow_and_tensorflow_text(smoke_run, tmp_path):
+    version = smoke_run / "export" / "1"
+    assert (version / "saved_model.pb").exists()
+    assert (version / "assets.extra" / "tf_serving_warmup_requests").exists()
+    script = f"""
+import sys, json
+import tensorflow as tf, tensorflow_text  # noqa: F401
+m = tf.saved_model.load({str(version)!r})
+png = tf.io.encode_png(tf.cast(tf.random.uniform([64, 64, 3], 0, 255, seed=1), tf.uint8))
+t = m.signatures["embed_text"](text=tf.constant(["a bird with a red crown", "a blue bird"]))
+i = m.signatures["embed_image"](image=tf.stack([png, png]))
+c = m.signatures["classify"](image=tf.stack([png]), class_texts=tf.constant(["red", "blue", "x"]))
+r = m.signatures["retrieve"](text=tf.constant(["a bird with a red crown"]))
+print(json.dumps({{"text": t["embedding"].shape.as_list(), "image": i["embedding"].shape.as_list(),
+    "scores": c["scores"].shape.as_list(), "ids": r["ids"].shape.as_list(),
+    "modules": sorted(k for k in sys.modules if k.split(".")[0] in ("tfembed", "keras"))[:3]}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    shapes = json.loads(out.stdout.strip().splitlines()[-1])
+    assert shapes["text"] == [2, 32] and shapes["image"] == [2, 32]
+    assert shapes["scores"] == [1, 3] and shapes["ids"][0] == 1
+    assert not [m for m in shapes["modules"] if m.startswith("tfembed")]
+
+
+def test_tfembed_export_cli_publishes_next_version(smoke_run):
+    from tfembed.cli import main
+
+    assert main(["export", str(smoke_run)]) in (None, 0)
+    assert (smoke_run / "export" / "2" / "saved_model.pb").exists()
+
+
+def test_mirrored_strategy_with_two_cpu_replicas(tmp_path):
+    run_recipe(tmp_path, "--strategy", "mirrored")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(METRICS) <= set(results["metrics"])
+
+
+def test_bad_override_is_a_clear_error(tmp_path):
+    proc = run_recipe(tmp_path, "--set", "train.stpes=3", check=False)
+    assert proc.returncode == 2
+    assert "train.stpes" in proc.stderr and "steps" in proc.stderr
+
+
+def test_killed_run_resumes_from_checkpoint(tmp_path):
+    """SIGKILL mid-run, then rerun: training continues from the last checkpoint."""
+    args = [sys.executable, RECIPE, "--smoke", "--workdir", str(tmp_path), "--set",
+            "train.steps=400", "--set", "train.checkpoint_every=5"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    ckpt_dir = tmp_path / "checkpoints"
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(ckpt_dir.glob("ckpt-1[05].index")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = sorted(int(p.name.split("-")[1].split(".")[0]) for p in ckpt_dir.glob("ckpt-*.index"))
+    assert saved and saved[-1] >= 10, saved
+    assert not (tmp_path / "results.json").exists()
+    rerun = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    timing = json.loads((tmp_path / "results.json").read_text())["timing"]
+    assert timing["resumed_from"] >= saved[-1] and timing["steps"] == 400

@@ -1,0 +1,104 @@
+"""zhang2017 (DEM) recipe: smoke runs end to end (synthetic and real CUB features), results
+with chance for every method, the markdown table, export, and the DEM loss by hand."""
+
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfembed.errors import DataError
+from tfembed.reports import zsl_table
+from tfembed.towers.semantic import semantic_mlp
+from tfembed.visual_space_model import VisualSpaceEmbeddingModel
+
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "zhang2017.py"
+
+
+def _recipe():
+    spec = importlib.util.spec_from_file_location("zhang2017_recipe", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _results(workdir, kind, method):
+    with open(workdir / kind / method / "results.json") as f:
+        return json.load(f)
+
+
+def test_dem_batch_loss_is_least_squares_plus_weight_decay():
+    model = VisualSpaceEmbeddingModel(semantic_mlp(3, 4, hidden_dim=5), weight_decay=0.1)
+    rng = np.random.default_rng(0)
+    batch = {"semantic": {"attributes": rng.normal(size=(6, 3)).astype(np.float32)},
+             "feature": rng.random((6, 4)).astype(np.float32), "label": np.zeros(6, np.int64)}
+    pred = np.asarray(model.encode_text(batch["semantic"]))
+    kernels = [model.semantic_encoder.get_layer(n).kernel.numpy() for n in ("fc1", "fc2")]
+    want = np.mean(np.sum((pred - batch["feature"]) ** 2, 1)) + 0.1 * sum(
+        np.sum(k ** 2) for k in kernels)
+    np.testing.assert_allclose(float(model.compute_batch_loss(batch)), want, rtol=1e-5)
+    assert len(model.trainable_variables) == 4
+
+
+def test_synthetic_smoke_run_with_export(tmp_path):
+    recipe = _recipe()
+    code = recipe.main("zhang2017", recipe.__doc__, recipe.get_config, recipe.run, [
+        "--smoke", "--workdir", str(tmp_path), "--export",
+        "--set", "model.semantics=['fusion','descriptions']"])
+    assert code == 0
+    fusion = _results(tmp_path, "fusion", "dem")
+    assert fusion["protocol"] == "gbu_per_class" and fusion["config"]["method"] == "dem"
+    for key in ("zsl_top1_per_class", "gzsl_u", "gzsl_s", "gzsl_h", "hubness_n1_skewness",
+                "zsl_top1_per_class_cosine"):
+        assert key in fusion["metrics"] and key in fusion["chance"]
+    assert fusion["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 3)
+    assert fusion["timing"]["selection"][0]["weight_decay"] == 1e-3
+    for name in ("linear_visual_to_semantic", "linear_semantic_to_visual", "eszsl"):
+        assert 0.0 <= _results(tmp_path, "fusion", name)["metrics"]["zsl_top1_per_class"] <= 1.0
+    assert not (tmp_path / "descriptions" / "eszsl").exists()  # no class-level semantics
+    table = (tmp_path / "zsl_table.md").read_text()
+    assert "| fusion | dem |" in table and "| descriptions | dem |" in table
+
+    loaded = tf.saved_model.load(str(tmp_path / "descriptions" / "dem" / "export" / "1"))
+    png = tf.io.encode_png(tf.zeros([64, 64, 3], tf.uint8))
+    out = loaded.signatures["classify_prototypes"](image=tf.stack([png, png]))
+    assert out["scores"].shape == (2, 12) and out["classes"].shape == (2,)
+    emb = loaded.signatures["embed_text"](text=tf.constant(["a red bird with a long tail"]))
+    assert emb["embedding"].shape[0] == 1
+    assert "classify" in loaded.signatures and "embed_image" in loaded.signatures
+
+
+def test_real_cub_features_smoke(shared_data, tmp_path):
+    recipe = _recipe()
+    code = recipe.main("zhang2017", recipe.__doc__, recipe.get_config, recipe.run, [
+        "--smoke", "--data", "xlsa17", "--data-dir", str(shared_data / "xlsa17"),
+        "--workdir", str(tmp_path), "--set", "data.dataset=CUB",
+        "--set", f"data.features={shared_data / 'cub' / 'lite0.mat'}",
+        "--set", "model.semantics=['attributes']", "--set", "baselines=['eszsl']"])
+    assert code == 0
+    dem = _results(tmp_path, "attributes", "dem")
+    assert dem["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 50)
+    assert dem["chance"]["gzsl_h"] == pytest.approx(1 / 200)
+    # The closed-form ESZSL on these features is well above chance even in a smoke run.
+    assert _results(tmp_path, "attributes", "eszsl")["metrics"]["zsl_top1_per_class"] > 0.2
+    table = (tmp_path / "zsl_table.md").read_text()
+    assert "T1 51.7 / H 29.2" in table and "lite0.mat" in table
+
+
+def test_table_tool_reads_results_and_rejects_bad_files(tmp_path, capsys):
+    good = tmp_path / "r.json"
+    good.write_text(json.dumps({
+        "recipe": "zhang2017", "dataset": "d", "protocol": "gbu_per_class",
+        "metrics": {"zsl_top1_per_class": 0.5, "hubness_n1_skewness": 1.25},
+        "chance": {"zsl_top1_per_class": 0.1, "hubness_n1_skewness": 0.2},
+        "config": {"method": "eszsl", "semantic_side": "attributes", "paper.semantic": "attributes",
+                   "paper.eszsl.zsl_top1_per_class": 53.9}}))
+    assert zsl_table.main([str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "| attributes | eszsl | 50.0 (10.0) | – |" in out and "1.25 (0.20) | T1 53.9 |" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(DataError, match="bad.json"):
+        zsl_table.load([str(bad)])

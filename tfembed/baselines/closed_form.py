@@ -1,0 +1,88 @@
+"""Closed-form zero-shot baselines on fixed image features.
+
+Each model is fitted on (features [N, D], labels [N], class semantics [C, A]) of the seen
+classes and scores images against any classes' semantics (higher = better). `space` names
+the space in which nearest neighbours are searched (what the hubness metric looks at).
+"""
+
+import numpy as np
+
+
+def ridge(inputs, targets, lam):
+    """argmin_W ||inputs W - targets||^2 + lam ||W||^2 = (X^T X + lam I)^-1 X^T Y."""
+    x = np.asarray(inputs, np.float64)
+    gram = x.T @ x + lam * np.eye(x.shape[1])
+    return np.linalg.solve(gram, x.T @ np.asarray(targets, np.float64))
+
+
+def _cosine(a, b):
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def _neg_sq_distance(a, b):
+    return 2.0 * a @ b.T - (a * a).sum(1)[:, None] - (b * b).sum(1)[None, :]
+
+
+class VisualToSemanticRegression:
+    """Ridge regression image features -> class semantics, then nearest class by cosine
+    (the conventional direction, the one DEM argues creates hubs)."""
+    space, grid = "semantic", {"lam": [1e-2, 1e-1, 1.0, 10.0, 100.0]}
+
+    def __init__(self, lam=1.0):
+        self.lam = lam
+
+    def fit(self, features, labels, semantics):
+        self.w = ridge(features, semantics[labels], self.lam)
+        return self
+
+    def scores(self, features, semantics):
+        return _cosine(np.asarray(features, np.float64) @ self.w, np.asarray(semantics, np.float64))
+
+
+class SemanticToVisualRegression:
+    """Ridge regression class semantics -> image features (DEM's direction, linear: the
+    paper's ablation), then nearest mapped prototype by Euclidean distance."""
+    space, grid = "visual", {"lam": [1e-2, 1e-1, 1.0, 10.0, 100.0]}
+
+    def __init__(self, lam=1.0):
+        self.lam = lam
+
+    def fit(self, features, labels, semantics):
+        # Same solution as regressing every image on its class row, computed per class.
+        counts = np.bincount(labels, minlength=len(semantics)).astype(np.float64)
+        s = np.asarray(semantics, np.float64)
+        sums = np.zeros((len(s), features.shape[1]))
+        np.add.at(sums, labels, features)
+        gram = (s * counts[:, None]).T @ s + self.lam * np.eye(s.shape[1])
+        self.w = np.linalg.solve(gram, s.T @ sums)
+        return self
+
+    def prototypes(self, semantics):
+        return np.asarray(semantics, np.float64) @ self.w
+
+    def scores(self, features, semantics):
+        return _neg_sq_distance(np.asarray(features, np.float64), self.prototypes(semantics))
+
+
+class ESZSL:
+    """Embarrassingly simple ZSL (Romera-Paredes & Torr 2015):
+    V = (X^T X + gamma I)^-1 X^T Y S (S^T S + lam I)^-1 with Y in {-1, 1}; score x^T V s."""
+    space, grid = "bilinear", {"lam": [1e-2, 1e-1, 1.0, 10.0], "gamma": [1e-2, 1e-1, 1.0, 10.0]}
+
+    def __init__(self, lam=1.0, gamma=1.0):
+        self.lam, self.gamma = lam, gamma
+
+    def fit(self, features, labels, semantics):
+        classes = np.unique(labels)
+        x = np.asarray(features, np.float64)
+        y = -np.ones((len(x), len(classes)))
+        y[np.arange(len(x)), np.searchsorted(classes, labels)] = 1.0
+        s = np.asarray(semantics, np.float64)[classes]  # [z, A]
+        left = np.linalg.solve(x.T @ x + self.gamma * np.eye(x.shape[1]), x.T @ y @ s)
+        self.v = np.linalg.solve(s.T @ s + self.lam * np.eye(s.shape[1]), left.T).T
+        return self
+
+    def scores(self, features, semantics):
+        return np.asarray(features, np.float64) @ self.v @ np.asarray(semantics, np.float64).T

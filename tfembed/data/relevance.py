@@ -1,0 +1,118 @@
+"""Caption tf-idf relevance (Gordo & Larlus 2017): each image is the bag of Snowball-stemmed
+words of all its captions; relevance = dot product of l2-normalised tf-idf vectors. Also
+triplet sampling by that relevance and an in-graph tf-idf layer for exported text queries."""
+
+import re
+
+import numpy as np
+
+from tfembed.errors import ConfigError
+
+# The same standardisation as keras TextVectorization "lower_and_strip_punctuation".
+_PUNCT = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+def words(text):
+    return _PUNCT.sub("", text.lower()).split()
+
+
+def _stemmer():
+    try:
+        from nltk.stem.snowball import SnowballStemmer
+    except ImportError:
+        raise ConfigError("caption tf-idf needs the Snowball stemmer: pip install nltk") from None
+    return SnowballStemmer("english")
+
+
+class CaptionTfidf:
+    """tf-idf over stemmed caption words, fitted on the captions of the training images.
+
+    idf = log(1 + N / (1 + df)), the formula keras TextVectorization uses for tf_idf.
+    `surface_to_stem` keeps every training surface form, so the in-graph text branch can stem
+    exactly the words it saw in training (unseen words are out of vocabulary either way).
+    """
+
+    def __init__(self, texts_per_image, min_df=1, max_terms=None):
+        stem = _stemmer().stem
+        self._cache = {}
+        self.stem = lambda w: self._cache.setdefault(w, stem(w))
+        docs = [self._doc(caps) for caps in texts_per_image]
+        df = {}
+        for doc in docs:
+            for term in set(doc):
+                df[term] = df.get(term, 0) + 1
+        terms = sorted((t for t, c in df.items() if c >= min_df), key=lambda t: (-df[t], t))
+        if max_terms:
+            terms = terms[:max_terms]
+        if not terms:
+            raise ConfigError("caption tf-idf: no term left in the vocabulary (empty captions?)")
+        self.terms = terms
+        self.index = {t: i for i, t in enumerate(terms)}
+        n = len(docs)
+        self.idf = np.log1p(n / (1.0 + np.array([df[t] for t in terms], np.float64)))
+        self.surface_to_stem = sorted({(w, self.stem(w)) for caps in texts_per_image
+                                       for c in caps for w in words(c)
+                                       if self.stem(w) in self.index})
+
+    def _doc(self, captions):
+        return [self.stem(w) for c in captions for w in words(c)]
+
+    def counts(self, texts_per_image):
+        out = np.zeros((len(texts_per_image), len(self.terms)), np.float64)
+        for i, caps in enumerate(texts_per_image):
+            for term in self._doc(caps):
+                j = self.index.get(term)
+                if j is not None:
+                    out[i, j] += 1
+        return out
+
+    def vectors(self, texts_per_image):
+        """[N, V] l2-normalised tf-idf (a row with no known word stays zero)."""
+        x = self.counts(texts_per_image) * self.idf
+        return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def keras_layer(self):
+        """strings [N] -> l2-normalised tf-idf [N, V], in graph (core ops, exportable)."""
+        return tfidf_model(self.surface_to_stem, self.terms, self.idf)
+
+
+def similarity(x, y=None):
+    """Relevance matrix: dot products of l2-normalised tf-idf rows."""
+    return x @ (x if y is None else y).T
+
+
+def sample_triplets(sim, count, top_k, bottom_k, seed=0):
+    """`count` (query, relevant, irrelevant) index triplets over a square `sim`: the relevant
+    item uniform among the query's `top_k` most similar others, the irrelevant one among its
+    `bottom_k` least similar (Gordo & Larlus 2017, section 4)."""
+    n = sim.shape[0]
+    if n < 3 or top_k < 1 or bottom_k < 1 or top_k + bottom_k > n - 1:
+        raise ConfigError(f"triplet sampling: need top_k + bottom_k <= {n - 1} (got {top_k}, "
+                          f"{bottom_k})")
+    masked = np.where(np.eye(n, dtype=bool), -np.inf, sim)
+    order = np.argsort(-masked, axis=1, kind="stable")[:, :n - 1]  # self is last
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, n, count)
+    pos = order[q, rng.integers(0, top_k, count)]
+    neg = order[q, n - 2 - rng.integers(0, bottom_k, count)]
+    return np.stack([q, pos, neg], axis=1)
+
+
+def tfidf_model(surface_to_stem, terms, idf):
+    """Functional Keras model: TextVectorization counts over surface words, a fixed 0/1
+    surface->stem matrix, idf weights, l2 normalisation."""
+    import keras
+
+    surface = [w for w, _ in surface_to_stem]
+    index = {t: i for i, t in enumerate(terms)}
+    merge = np.zeros((len(surface) + 1, len(terms)), np.float32)  # row 0: out of vocabulary
+    for i, (_, stem) in enumerate(surface_to_stem):
+        merge[i + 1, index[stem]] = 1.0
+    inputs = keras.Input((), dtype="string", name="text")
+    counts = keras.layers.TextVectorization(vocabulary=surface, output_mode="count",
+                                            name="surface_counts")(inputs)
+    project = keras.layers.Dense(len(terms), use_bias=False, trainable=False, name="stem_tfidf")
+    x = project(counts)
+    project.set_weights([merge * np.asarray(idf, np.float32)[None, :]])
+    x = keras.layers.UnitNormalization(name="l2")(x)
+    return keras.Model(inputs, x, name="caption_tfidf")

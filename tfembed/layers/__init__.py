@@ -1,0 +1,1 @@
+"""Reusable layers and graph functions (core TF ops only, so they export)."""

@@ -1,0 +1,1 @@
+"""Report generators over results.json files."""
