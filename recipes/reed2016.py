@@ -10,6 +10,8 @@ and zero-shot text-to-image retrieval (AP@50) on unseen classes.
     python recipes/reed2016.py --data cub --data-dir CUB_ROOT --set data.features=FEATURES.mat
     python recipes/reed2016.py --data xlsa17 --data-dir ../shared/data/xlsa17 \
         --set data.features=../shared/data/cub/lite0.mat     # attributes as the text side
+    python recipes/reed2016.py --tune bayesian --max-trials 20 --retrain-best --export
+        # search on train -> class-disjoint val, retrain the best on trainval, test, export
 """
 
 import os

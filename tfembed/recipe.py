@@ -66,7 +66,8 @@ def main(name, doc, get_config, run, argv=None):
         workdir = args.workdir or os.path.join("runs", name)
         if args.tune or args.retrain_best:
             from tfembed import tuning
-            recipe_module = sys.modules.get(get_config.__module__)
+            import types  # the recipe's module-level search_space / TUNE_OBJECTIVE
+            recipe_module = types.SimpleNamespace(**get_config.__globals__)
             if args.tune:
                 tuning.tune(recipe_module, cfg, run, workdir, strategy, args.tune, args.max_trials)
             if args.retrain_best:

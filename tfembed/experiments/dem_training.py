@@ -3,6 +3,7 @@ protocol: weight decay and the number of epochs are chosen on the class-disjoint
 split (early stopping on val per-class top-1), then the model is retrained on trainval for
 the same number of epochs. Test classes are never looked at."""
 
+import json
 import os
 
 import numpy as np
@@ -76,12 +77,20 @@ def select_and_train(cfg, side, features, labels, splits, workdir, strategy, vis
     train_rows, val_rows = splits["train"], splits["val"]
     trials = []
     for wd in cfg["model"]["weight_decay_grid"]:
+        trial_dir = os.path.join(workdir, f"select_wd{wd:g}")
+        record = os.path.join(trial_dir, "selection.json")
+        if os.path.exists(record):  # a finished trial of an earlier (resumed) run
+            with open(record) as f:
+                trials.append(json.load(f))
+            continue
         _, timing = train(cfg, side, features, labels, train_rows, cfg["train"]["steps"], wd,
-                          os.path.join(workdir, f"select_wd{wd:g}"), strategy, val_rows)
+                          trial_dir, strategy, val_rows)
         best = max(timing["eval_history"], key=lambda h: h["zsl_top1_per_class"])
         trials.append({"weight_decay": wd, "best_step": timing["best_step"],
                        "val_zsl_top1_per_class": best["zsl_top1_per_class"],
                        "train_seconds": timing["train_seconds"]})
+        with open(record, "w") as f:
+            json.dump(trials[-1], f)
     chosen = max(trials, key=lambda r: r["val_zsl_top1_per_class"])
     epochs = chosen["best_step"] * cfg["train"]["batch_size"] / len(train_rows)
     steps = max(1, int(round(epochs * len(splits["trainval"]) / cfg["train"]["batch_size"])))

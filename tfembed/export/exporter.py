@@ -31,13 +31,15 @@ class ServingSpec:
     "features" (with feature_dim). score_fn: (image emb, text emb) -> scores.
     prototypes: optional (class names, class embeddings) baked in for `classify_prototypes`.
     gallery: optional (ids, image embeddings) baked in for `retrieve` (top `k`).
+    endpoints: optional extra (name, fn, input_signature) signatures a recipe adds.
     """
 
     def __init__(self, track, image_fn, score_fn, image_kind, image_size=None, feature_dim=None,
-                 text_fn=None, prototypes=None, gallery=None, k=10):
+                 text_fn=None, prototypes=None, gallery=None, k=10, endpoints=()):
         self.track, self.text_fn, self.image_fn, self.score_fn = track, text_fn, image_fn, score_fn
         self.image_kind, self.image_size, self.feature_dim = image_kind, image_size, feature_dim
         self.prototypes, self.gallery, self.k = prototypes, gallery, k
+        self.endpoints = list(endpoints)
 
 
 def _image_input(spec):
@@ -94,6 +96,8 @@ def _build_archive(spec):
             top = tf.math.top_k(scores, k=k)
             return {"ids": tf.gather(store.gallery_ids, top.indices), "scores": top.values}
         archive.add_endpoint("retrieve", retrieve, input_signature=[text_spec])
+    for name, fn, signature in spec.endpoints:
+        archive.add_endpoint(name, fn, input_signature=signature)
     archive.track(store)
     return archive
 

@@ -1,0 +1,60 @@
+"""wang2016 recipe: smoke runs end to end (synthetic scenes, the real Flickr8k subset, a
+Karpathy-format fixture) with results.json naming the protocol and chance."""
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "wang2016.py"
+KEYS = [f"{d}_r@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)] + [
+    "i2t_medr", "i2t_meanr", "t2i_medr", "t2i_meanr", "rsum"]
+
+
+def _recipe():
+    spec = importlib.util.spec_from_file_location("wang2016_recipe", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(tmp_path, *args):
+    recipe = _recipe()
+    code = recipe.main("wang2016", recipe.__doc__, recipe.get_config, recipe.run,
+                       ["--smoke", "--workdir", str(tmp_path), *args])
+    assert code == 0
+    return json.loads((tmp_path / "results.json").read_text())
+
+
+def test_smoke_synthetic_scenes(tmp_path):
+    res = _run(tmp_path, "--set", "data.num_test=20")
+    assert res["protocol"] == "flickr_subset_20" and res["dataset"] == "synthetic_scenes"
+    assert set(KEYS) <= set(res["metrics"]) and set(KEYS) <= set(res["chance"])
+    assert res["chance"]["t2i_r@1"] == pytest.approx(5.0)
+    assert any("not the flickr_1k protocol" in n for n in res["notes"])
+
+
+def test_default_config_matches_the_paper():
+    cfg = _recipe().get_config()
+    assert cfg["model"]["loss_options"] == {"margin": 0.1, "top_k": 10, "weights": [1.0, 2.0],
+                                            "within_weight": 0.1}
+    assert cfg["text"]["branch"]["hidden"] == 2048 and cfg["model"]["embed_dim"] == 512
+    flickr = _recipe().get_config(data="flickr8k")
+    assert flickr["data"]["only_with_images"] is True
+    assert flickr["data"]["features"] == "{root}/lite0_features.npz"
+
+
+def test_smoke_flickr8k_features(tmp_path, shared_data):
+    res = _run(tmp_path, "--data", "flickr8k", "--data-dir", str(shared_data / "flickr8k"),
+               "--set", "text.features=tfidf")
+    assert res["dataset"] == "flickr8k" and res["protocol"] == "flickr_subset_125"
+    assert res["chance"]["t2i_r@10"] == pytest.approx(800 / 125)
+
+
+def test_karpathy_json_fixture_from_pixels(tmp_path, fixtures):
+    res = _run(tmp_path, "--data", "karpathy_json", "--data-dir", str(fixtures / "karpathy"),
+               "--set", "image.tower=conv_small", "--set", "image.size=[32,32]",
+               "--set", "image.options={'width':8}", "--set", "train.batch_size=1",
+               "--set", "data.test_split=val")
+    assert res["protocol"] == "flickr_subset_2" and res["metrics"]["t2i_r@10"] == 100.0
