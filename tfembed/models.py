@@ -20,7 +20,24 @@ def gather_across_replicas(*tensors):
     ctx = tf.distribute.get_replica_context()
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return tensors, 1.0
-    return [ctx.all_gather(t, axis=0) for t in tensors], 1.0 / ctx.num_replicas_in_sync
+    return [_all_gather(ctx, t) for t in tensors], 1.0 / ctx.num_replicas_in_sync
+
+
+def _all_gather(ctx, tensor):
+    """Concatenate equal-size per-replica batches in replica order.
+
+    Built from a differentiable all-reduce of zero-padded slices, because
+    `ReplicaContext.all_gather` fails under MultiWorkerMirroredStrategy in tf.function
+    ("destinations can not be empty"). Needs equal per-replica batch sizes (drop_remainder).
+    """
+    dtype = tensor.dtype
+    x = tf.cast(tensor, tf.float32) if not dtype.is_floating else tensor
+    n = tf.shape(x)[0]
+    replica = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+    before, after = replica * n, (ctx.num_replicas_in_sync - 1 - replica) * n
+    paddings = tf.concat([[[before, after]], tf.zeros([tf.rank(x) - 1, 2], tf.int32)], axis=0)
+    full = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.pad(x, paddings))
+    return full if dtype.is_floating else tf.cast(tf.round(full), dtype)
 
 
 class JointEmbeddingModel(keras.Model):
