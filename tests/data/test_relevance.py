@@ -48,3 +48,17 @@ def test_triplets_from_top_and_bottom():
     assert all(best[q] == p and worst[q] == n for q, p, n in trip)
     with pytest.raises(ConfigError):
         relevance.sample_triplets(sim, 5, top_k=2, bottom_k=2)
+
+
+def test_triplet_judgements_file(tmp_path):
+    from tfembed.errors import DataError
+
+    good = tmp_path / "judged.csv"
+    good.write_text("# query,a,b,choice\nimg0,img1,img2,1\nimg2,img0,img1,0\n")
+    trip, choice = relevance.load_triplet_judgements(str(good), {"img0": 0, "img1": 1, "img2": 2})
+    assert trip.tolist() == [[0, 1, 2], [2, 0, 1]] and choice.tolist() == [1, 0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("img0,img1,img2,1\nimg0,img9,img2,0\n")
+    with pytest.raises(DataError, match="img9") as err:
+        relevance.load_triplet_judgements(str(bad), {"img0": 0, "img1": 1, "img2": 2})
+    assert err.value.line == 2

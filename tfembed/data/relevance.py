@@ -116,3 +116,28 @@ def tfidf_model(surface_to_stem, terms, idf):
     project.set_weights([merge * np.asarray(idf, np.float32)[None, :]])
     x = keras.layers.UnitNormalization(name="l2")(x)
     return keras.Model(inputs, x, name="caption_tfidf")
+
+
+def load_triplet_judgements(path, id_to_row):
+    """Human triplet judgements, one "query_id,a_id,b_id,choice" per line (choice 0: a is more
+    similar to the query, 1: b) -> (triplets [T, 3] of rows, choices [T])."""
+    from tfembed.errors import DataError
+
+    triplets, choices = [], []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                fields = [x.strip() for x in line.split(",")]
+                if len(fields) != 4 or fields[3] not in ("0", "1"):
+                    raise DataError("expected query_id,a_id,b_id,choice with choice 0 or 1",
+                                    path, number)
+                missing = [x for x in fields[:3] if x not in id_to_row]
+                if missing:
+                    raise DataError(f"unknown image id(s) {missing}", path, number)
+                triplets.append([id_to_row[x] for x in fields[:3]])
+                choices.append(int(fields[3]))
+    except OSError as err:
+        raise DataError(f"cannot read triplet judgements: {err}", path) from None
+    return np.asarray(triplets, np.int64).reshape(-1, 3), np.asarray(choices, np.int64)

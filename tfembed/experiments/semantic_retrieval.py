@@ -9,7 +9,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfembed import metrics
 from tfembed.data import pipeline, relevance
+from tfembed.errors import ConfigError
 from tfembed.experiments import common
 from tfembed.experiments import semantic_retrieval_parts as parts
 from tfembed.experiments.semantic_retrieval_export import export_model
@@ -68,24 +70,55 @@ def embed_images(model, load_image, rows):
 
 
 def evaluate(cfg, data, models, rows):
-    """Metrics (`<metric>_<setting>`) of every trained setting and of the baselines."""
+    """Ranking metrics of every setting's embedding and of the two baselines, by name."""
     dataset, _, vectors, load_image, _ = data
-    true_rel = relevance.similarity(vectors[rows]).astype(np.float64)
-    rs = parts.r_values(len(rows))
-    embeddings = {"random": random_embedding(len(rows), seed=cfg["seed"]),
-                  "raw_features": raw_embedding(dataset, rows)}
+    embeddings = baseline_embeddings(dataset, rows, cfg["seed"])
     for setting, model in models.items():
         phi = embed_images(model, load_image, rows)
         if setting == "vt_vt":  # query and database: image + its captions' tf-idf
             phi = _both(model, phi, vectors[rows])
         embeddings[setting] = phi
-    out, curves = {}, {}
+    by_name, curves = score_embeddings(embeddings, relevance.similarity(vectors[rows]),
+                                       cfg["seed"])
+    judged = cfg["relevance"].get("human_triplets")
+    if judged:  # agreement with real human judgements over the test images
+        triplets, choice = relevance.load_triplet_judgements(
+            judged, {dataset.image_ids[r]: i for i, r in enumerate(rows)})
+        for name, x in embeddings.items():
+            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            by_name[name]["human_triplet_agreement"] = metrics.triplet_agreement(
+                x @ x.T, triplets, choice)
+    return by_name, curves
+
+
+def baseline_embeddings(dataset, rows, seed):
+    return {"random": random_embedding(len(rows), seed=seed),
+            "raw_features": raw_embedding(dataset, rows)}
+
+
+def score_embeddings(embeddings, true_rel, seed):
+    """{name: {metric: value}} by cosine of each embedding, and the curves."""
+    true_rel = np.asarray(true_rel, np.float64)
+    rs = parts.r_values(len(true_rel))
+    by_name, curves = {}, {}
     for name, x in embeddings.items():
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
         pred = x @ x.T
-        values, curves[name] = parts.ranking_metrics(pred, true_rel, rs)
-        values["triplet_agreement"] = parts.tfidf_triplet_agreement(pred, true_rel, seed=cfg["seed"])
-        out.update({f"{k}_{name}": v for k, v in values.items()})
-    return out, curves
+        by_name[name], curves[name] = parts.ranking_metrics(pred, true_rel, rs)
+        by_name[name]["triplet_agreement"] = parts.tfidf_triplet_agreement(pred, true_rel,
+                                                                           seed=seed)
+    return by_name, curves
+
+
+def flatten_with_chance(by_name, primary):
+    """Primary setting's metrics under their plain names (ndcg_auc, pcc_auc, ...), then
+    `<metric>_<name>` for all; chance = the same metric of the random embedding."""
+    metrics_, chance = {}, {}
+    for name in [primary] + list(by_name):
+        for key, value in by_name[name].items():
+            full = key if name == primary and key not in metrics_ else f"{key}_{name}"
+            metrics_[full], chance[full] = value, by_name["random"][key]
+    return metrics_, chance
 
 
 def _both(model, phi, tfidf_rows):
@@ -95,11 +128,15 @@ def _both(model, phi, tfidf_rows):
 
 
 def run(cfg, workdir, strategy, export=False):
+    settings, primary = cfg["model"]["settings"], cfg["model"]["primary"]
+    if not set(settings) <= set(SETTINGS) or primary not in settings:
+        raise ConfigError(f"model.settings must be among {sorted(SETTINGS)} and include "
+                          f"model.primary; got {settings}, primary {primary!r}")
     common.save_config(cfg, workdir, __name__)
     data = prepare(cfg)
     dataset = data[0]
     models, timing, trained = {}, {}, {}
-    for setting in cfg["model"]["settings"]:
+    for setting in settings:
         weight = SETTINGS[setting]
         if weight not in trained:
             trained[weight] = train_model(cfg, "visual" if weight == 0 else "joint", weight, data,
@@ -107,12 +144,8 @@ def run(cfg, workdir, strategy, export=False):
         models[setting] = trained[weight][0]
         timing["visual" if weight == 0 else "joint"] = trained[weight][1]
     rows = dataset.splits[cfg["data"]["test_split"]]
-    values, curves = evaluate(cfg, data, models, rows)
-    primary = cfg["model"]["primary"]
-    metrics_ = {k: values[f"{k}_{primary}"] for k in ("ndcg_auc", "pcc_auc")}
-    metrics_.update(values)
-    # Chance of each metric: the same metric for a random embedding, measured in this run.
-    chance = {k: values[_random_key(k)] for k in metrics_}
+    by_name, curves = evaluate(cfg, data, models, rows)
+    metrics_, chance = flatten_with_chance(by_name, primary)
     notes = [f"primary setting: {primary}; test images: {len(rows)}; tf-idf terms: "
              f"{len(data[1].terms)}"]
     if cfg["plot"]:
@@ -125,10 +158,3 @@ def run(cfg, workdir, strategy, export=False):
     if export:
         results["export"] = export_model(cfg, workdir, models[primary], data, rows)
     return results
-
-
-def _random_key(key):
-    for setting in list(SETTINGS) + ["raw_features", "random"]:
-        if key.endswith("_" + setting):
-            return key[: -len(setting)] + "random"
-    return f"{key}_random"

@@ -48,6 +48,7 @@ class TripletEmbeddingModel(keras.Model):
         super().__init__(**kwargs)
         self.visual, self.textual = visual, textual
         self.margin, self.text_weight = float(margin), float(text_weight)
+        self.textual.trainable = bool(self.text_weight)  # (V,V): the text side is unused
         self.built = True  # both encoders are built functional models
 
     def encode_image(self, x, training=False):
@@ -61,11 +62,15 @@ class TripletEmbeddingModel(keras.Model):
         return tf.math.l2_normalize(self.encode_image(x) + self.encode_text(t), axis=-1)
 
     def compute_batch_loss(self, batch, training=True):
-        q, p, n = (self.encode_image(batch[k], training) for k in ("query", "positive", "negative"))
+        # Explicit calls: autograph mis-converts generator expressions over the batch keys.
+        q = self.encode_image(batch["query"], training)
+        p = self.encode_image(batch["positive"], training)
+        n = self.encode_image(batch["negative"], training)
         loss = triplet_loss(q, p, n, self.margin)
         if self.text_weight:
-            tq, tp, tn = (self.encode_text(batch[k + "_text"], training)
-                          for k in ("query", "positive", "negative"))
+            tq = self.encode_text(batch["query_text"], training)
+            tp = self.encode_text(batch["positive_text"], training)
+            tn = self.encode_text(batch["negative_text"], training)
             loss += self.text_weight * (triplet_loss(q, tp, tn, self.margin)
                                         + triplet_loss(tq, p, n, self.margin))
         _, factor = gather_across_replicas(loss)  # triplets are independent: no gather needed

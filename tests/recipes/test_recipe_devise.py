@@ -1,0 +1,43 @@
+"""devise recipe: synthetic birds smoke run with Word2Vec class-name vectors (GBU keys and
+chance), and a clear error when a data set without descriptions asks for trained vectors."""
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+import tensorflow as tf
+
+RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "devise.py"
+
+
+def _recipe():
+    spec = importlib.util.spec_from_file_location("devise_recipe", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_synthetic_birds_smoke(tmp_path):
+    recipe = _recipe()
+    assert recipe.main("devise", recipe.__doc__, recipe.get_config, recipe.run,
+                       ["--smoke", "--workdir", str(tmp_path), "--export"]) == 0
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["protocol"] == "gbu_per_class"
+    assert res["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 4)
+    for key in ("gzsl_u", "gzsl_s", "gzsl_h", "hubness_n1_skewness"):
+        assert key in res["metrics"] and key in res["chance"]
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "1"))
+    png = tf.io.encode_png(tf.zeros([32, 32, 3], tf.uint8))
+    out = loaded.signatures["classify_prototypes"](image=tf.stack([png, png]))
+    assert out["scores"].shape == (2, 12) and out["classes"].shape == (2,)
+
+
+def test_xlsa17_needs_external_word_vectors(shared_data, tmp_path, capsys):
+    recipe = _recipe()
+    code = recipe.main("devise", recipe.__doc__, recipe.get_config, recipe.run, [
+        "--smoke", "--data", "xlsa17", "--data-dir", str(shared_data / "xlsa17"),
+        "--workdir", str(tmp_path), "--set", "data.dataset=CUB",
+        "--set", f"data.features={shared_data / 'cub' / 'lite0.mat'}",
+        "--set", "labels.word_vectors=train"])
+    assert code == 2 and "needs descriptions" in capsys.readouterr().err
