@@ -32,9 +32,9 @@ def get_config(data="synthetic_scenes", smoke=False):
                     "loss_options": {"margin": 1.0, "violation": "sum", "weights": [1.0, 1.0]}}
     cfg["text"].update(features="ids", word_vectors=None, word_dim=200, train_word_vectors=True)
     # Paper: SGD with momentum, batch 100; Adam converges faster on a small CPU budget.
-    cfg["train"].update(optimizer="adam", learning_rate=2e-4, batch_size=64, captions_per_image=2)
+    cfg["train"].update(optimizer="adam", learning_rate=2e-4, batch_size=48, captions_per_image=2)
     if data.startswith("synthetic"):
-        cfg["train"]["steps"] = 1200
+        cfg["train"]["steps"] = 1000
     if smoke:
         cfg["text"].update(word_dim=8)
         cfg["model"]["embed_dim"] = 16

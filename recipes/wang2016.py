@@ -32,9 +32,12 @@ def get_config(data="synthetic_scenes", smoke=False):
     cfg["text"].update(features="mean_word_vectors", word_vectors="train", word_dim=300,
                        train_word_vectors=False,
                        branch={"hidden": 2048, "output": 512, "batch_norm": True, "dropout": 0.2})
-    cfg["train"].update(optimizer="adam", learning_rate=1e-3, batch_size=128, captions_per_image=2)
+    cfg["train"].update(optimizer="adam", learning_rate=1e-3, batch_size=64, captions_per_image=2)
     if data.startswith("synthetic"):  # nothing to pretrain a CNN on: train a small one jointly
-        cfg["train"]["steps"] = 1500
+        cfg["train"]["steps"] = 1000
+        # word2vec on templated captions gives colour words near-identical vectors (same
+        # contexts), so their mean cannot tell "red" from "blue": use tf-idf instead.
+        cfg["text"]["features"] = "tfidf"
     if smoke:
         cfg["text"].update(word_dim=16, branch={"hidden": 32, "output": 16, "batch_norm": True,
                                                 "dropout": 0.0})

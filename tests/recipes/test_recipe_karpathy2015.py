@@ -34,7 +34,7 @@ def test_smoke_synthetic_with_png_and_export(tmp_path):
     res = _run(tmp_path, "--set", "plot=True", "--set", "data.num_test=12", "--export")
     assert res["protocol"] == "flickr_subset_12" and "rsum" in res["chance"]
     assert (tmp_path / "region_word_alignment.png").stat().st_size > 1000
-    loaded = tf.saved_model.load(res["export"])
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "1"))
     assert {"embed_text", "embed_image", "retrieve"} <= set(loaded.signatures)
     text = tf.constant(["a red circle above a blue square"])
     words = loaded.signatures["embed_text"](text=text)["embedding"]
