@@ -1,4 +1,4 @@
-"""The `tfembed` console script: `tfembed data stats`, `export`, `serve`, `query`."""
+"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `serve`, `query`."""
 
 import argparse
 import json
@@ -29,6 +29,17 @@ def _data_stats(args):
     print(json.dumps(dataset.stats(), indent=2, sort_keys=True))
 
 
+def _data_tfrecords(args):
+    from tfembed import data
+    from tfembed.data.tfrecords import write_tfrecords
+
+    options = parse_overrides(args.set)
+    options = {k[len("data."):] if k.startswith("data.") else k: v for k, v in options.items()}
+    dataset = data.load(args.source, args.root, **options)
+    shards = write_tfrecords(dataset, args.out, split=args.split, num_shards=args.shards)
+    print(json.dumps({"out": args.out, "shards": len(shards)}))
+
+
 def _export(args):
     from tfembed.export.run_export import export_run
 
@@ -46,6 +57,14 @@ def build_parser():
     stats.add_argument("--root", default=None, help="data directory (not needed for synthetic_*)")
     stats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     stats.set_defaults(func=_data_stats)
+    records = data_sub.add_parser("tfrecords", help="convert a data source to sharded TFRecords")
+    records.add_argument("--source", required=True)
+    records.add_argument("--root", default=None)
+    records.add_argument("--out", required=True, help="output directory (shards + manifest.json)")
+    records.add_argument("--split", default=None, help="only this split (default: all images)")
+    records.add_argument("--shards", type=int, default=None, help="default: one per 1024 images")
+    records.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    records.set_defaults(func=_data_tfrecords)
 
     export_p = sub.add_parser("export", help="export a finished run directory as a new "
                               "SavedModel version under RUN_DIR/export/")

@@ -109,3 +109,66 @@ def test_killed_run_resumes_from_checkpoint(tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     timing = json.loads((tmp_path / "results.json").read_text())["timing"]
     assert timing["resumed_from"] >= saved[-1] and timing["steps"] == 400
+
+
+PROBE_TEXTS = ["a bird with a red crown", "this small bird has blue wings and a long tail."]
+
+
+def _probe_png():
+    import tensorflow as tf
+    pixels = tf.cast(tf.random.stateless_uniform([64, 64, 3], [1, 2], 0, 255), tf.uint8)
+    return tf.io.encode_png(pixels).numpy()
+
+
+def test_export_gives_the_same_outputs_as_the_in_process_model(smoke_run, tmp_path):
+    """Rebuild the trained model in this process from the run's checkpoint and compare it with
+    the SavedModel run in a subprocess that imports only tensorflow and tensorflow_text."""
+    import tensorflow as tf
+
+    from tfembed.data.pipeline import decode_and_resize
+    from tfembed.experiments import common, zero_shot_joint
+
+    png = _probe_png()
+    (tmp_path / "probe.png").write_bytes(png)
+    script = f"""
+import numpy as np, tensorflow as tf, tensorflow_text  # noqa: F401
+m = tf.saved_model.load({str(smoke_run / "export" / "1")!r})
+png = tf.io.read_file({str(tmp_path / "probe.png")!r})
+np.savez({str(tmp_path / "served.npz")!r},
+         text=m.signatures["embed_text"](text=tf.constant({PROBE_TEXTS!r}))["embedding"].numpy(),
+         image=m.signatures["embed_image"](image=tf.stack([png]))["embedding"].numpy(),
+         scores=m.signatures["classify"](image=tf.stack([png]),
+                                         class_texts=tf.constant({PROBE_TEXTS!r}))["scores"].numpy())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    served = np.load(tmp_path / "served.npz")
+
+    cfg = json.loads((smoke_run / "config.json").read_text())["config"]
+    parts = zero_shot_joint._setup(cfg, tf.distribute.get_strategy())
+    model, text = parts[3], parts[4]
+    common.restore_weights(model, str(smoke_run))
+    text_emb = text.text_fn(model)(tf.constant(PROBE_TEXTS)).numpy()
+    image_emb = model.encode_image(decode_and_resize(png, (64, 64))[None]).numpy()
+    np.testing.assert_allclose(served["text"], text_emb, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(served["image"], image_emb, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(served["scores"], image_emb @ text_emb.T, rtol=1e-4, atol=1e-4)
+
+
+def test_local_server_serves_the_export_to_the_grpc_client(smoke_run):
+    """The exported Reed model behind `tfembed serve`, queried with the gRPC client."""
+    from tfembed.serving.client import Client
+    from tfembed.serving.server import Server
+
+    server = Server(model_base_path=str(smoke_run / "export"), model_name="reed2016")
+    server.start()
+    try:
+        with Client(f"127.0.0.1:{server.port}", "reed2016") as client:
+            emb = client.embed_text(PROBE_TEXTS)
+            scores = client.classify([_probe_png()], ["a red bird", "a blue bird", "x"])
+            ids, top = client.retrieve(["a bird with a red crown"])
+            assert "embed_text" in client.metadata()["signatures"]
+        assert emb.shape == (2, 32) and scores.shape == (1, 3)
+        assert len(ids[0]) == top.shape[1] and np.all(np.diff(top[0]) <= 0)
+    finally:
+        server.stop()
