@@ -53,6 +53,30 @@ def get_config(data="synthetic_birds", smoke=False):
     return cfg
 
 
+# Tuned on the class-disjoint val classes (never test_unseen / test_seen).
+TUNE_OBJECTIVE = "zsl_top1_per_class"
+
+
+def search_space(hp, cfg):
+    """Dotted config overrides for a keras_tuner trial; sizes scale the recipe's own."""
+    dim, out = cfg["labels"]["dim"], {}
+    if "width" in cfg["image"]["options"]:
+        width = cfg["image"]["options"]["width"]
+        out["image.options.width"] = hp.Choice("image.options.width", [width // 2, width, width * 2])
+    return out | {
+        "train.learning_rate": hp.Float("train.learning_rate", 1e-4, 1e-2, sampling="log"),
+        "model.margin": hp.Float("model.margin", 0.05, 0.5, sampling="log"),
+    } | ({"labels.dim": hp.Choice("labels.dim", [dim // 2, dim, dim * 2])}
+         if cfg["labels"]["word_vectors"] == "train" else {})  # pretrained vectors fix the dim
+
+
+def validation_config(cfg):
+    """Train (and Word2Vec) on train, zero-shot on the val classes, no GZSL."""
+    cfg["data"]["train_split"] = "train"
+    cfg["split_names"] = {"test_unseen": "val", "test_seen": None}
+    return cfg
+
+
 def run(cfg, workdir, strategy, export=False):
     return label_embedding.run_devise(cfg, workdir, strategy, export)
 

@@ -57,6 +57,31 @@ def get_config(data="synthetic_scenes", smoke=False):
     return cfg
 
 
+# Tuned on the val images (area under the NDCG curve), never the test images.
+TUNE_OBJECTIVE = "ndcg_auc"
+
+
+def search_space(hp, cfg):
+    """Dotted config overrides for a keras_tuner trial; sizes scale the recipe's own."""
+    dim = cfg["model"]["embed_dim"]
+    return {
+        "train.learning_rate": hp.Float("train.learning_rate", 1e-5, 3e-3, sampling="log"),
+        "model.embed_dim": hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2]),
+        "model.margin": hp.Float("model.margin", 0.02, 0.5, sampling="log"),
+    }
+
+
+def validation_config(cfg):
+    """Train on train, score on the val images (a smoke synthetic set without val gets one)."""
+    data = cfg["data"]
+    if data["source"] == "synthetic_scenes" and data.get("num_val") == 0:
+        data["num_val"] = data.get("num_test", 24)
+    data["test_split"] = "val"
+    # only the primary setting is scored: no visual-only model to train per trial
+    cfg["model"]["settings"] = [cfg["model"]["primary"]]
+    return cfg
+
+
 def run(cfg, workdir, strategy, export=False):
     return semantic_retrieval.run(cfg, workdir, strategy, export)
 

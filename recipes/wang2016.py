@@ -45,6 +45,28 @@ def get_config(data="synthetic_scenes", smoke=False):
     return recipe_defaults.finish(cfg, smoke)
 
 
+# Tuned on the val images (rsum of both directions), never the test images.
+TUNE_OBJECTIVE = "rsum"
+
+
+def search_space(hp, cfg):
+    """Dotted config overrides for a keras_tuner trial; sizes scale the recipe's own. Both
+    branches end in text.branch.output, which must equal model.embed_dim."""
+    dim, hidden = cfg["model"]["embed_dim"], cfg["text"]["branch"]["hidden"]
+    out = hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2])
+    return {
+        "train.learning_rate": hp.Float("train.learning_rate", 1e-4, 3e-3, sampling="log"),
+        "model.embed_dim": out, "text.branch.output": out,
+        "text.branch.hidden": hp.Choice("text.branch.hidden", [hidden // 2, hidden, hidden * 2]),
+        "text.branch.dropout": hp.Float("text.branch.dropout", 0.0, 0.5, step=0.1),
+        "model.loss_options.margin": hp.Float("model.loss_options.margin", 0.05, 0.5,
+                                              sampling="log"),
+        "model.loss_options.top_k": hp.Choice("model.loss_options.top_k", [1, 5, 10]),
+        "model.loss_options.within_weight": hp.Choice("model.loss_options.within_weight",
+                                                      [0.0, 0.1, 0.5]),
+    }
+
+
 def run(cfg, workdir, strategy, export=False):
     return image_sentence.run(cfg, workdir, strategy, export)
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from tfembed.experiments import label_embedding  # noqa: E402
 from tfembed.recipe import main  # noqa: E402
+from tfembed.errors import ConfigError  # noqa: E402
 
 
 def get_config(data="synthetic_scenes", smoke=False):
@@ -55,6 +56,34 @@ def get_config(data="synthetic_scenes", smoke=False):
         cfg["model"].update(embed_dim=16, trials=10)
         cfg["image"]["options"] = {"width": 16}
         cfg["train"].update(steps=4, batch_size=8, checkpoint_every=2, log_every=2)
+    return cfg
+
+
+# Tuned on the val images (area under the NDCG curve), never the test images.
+TUNE_OBJECTIVE = "ndcg_auc"
+
+
+def search_space(hp, cfg):
+    """Dotted config overrides for a keras_tuner trial; sizes scale the recipe's own."""
+    dim, trials = cfg["model"]["embed_dim"], cfg["model"]["trials"]
+    return {
+        "train.learning_rate": hp.Float("train.learning_rate", 1e-4, 1e-2, sampling="log"),
+        "model.embed_dim": hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2]),
+        "model.margin": hp.Float("model.margin", 0.25, 2.0, step=0.25),
+        "model.trials": hp.Choice("model.trials", [max(1, trials // 2), trials]),
+    }
+
+
+def validation_config(cfg):
+    """Train on train, score on the val images (a smoke synthetic set without val gets one)."""
+    if cfg["labels"]["source"] == "classes":
+        raise ConfigError("wsabie --tune: the class-annotation protocol has no seen-class "
+                          "validation images (val holds unseen classes); tune on "
+                          "synthetic_scenes or a caption data set")
+    data = cfg["data"]
+    if data["source"] == "synthetic_scenes" and data.get("num_val") == 0:
+        data["num_val"] = data.get("num_test", 24)
+    data["test_split"] = "val"
     return cfg
 
 

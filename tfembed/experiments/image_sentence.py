@@ -46,7 +46,9 @@ def protocol_name(cfg, n_images):
     """The configured protocol when the test set has its size, else an honest subset name."""
     sizes = {"flickr_1k": 1000, "coco_1k_5fold": 5000, "coco_5k": 5000}
     wanted = cfg["protocol"]
-    return wanted if sizes.get(wanted) == n_images else f"{wanted.split('_')[0]}_subset_{n_images}"
+    base, val = (wanted[:-4], "_val") if wanted.endswith("_val") else (wanted, "")  # tuning
+    return (wanted if sizes.get(base) == n_images
+            else f"{base.split('_')[0]}_subset_{n_images}{val}")
 
 
 def evaluate(model, text, image, dataset, rows, protocol="flickr_1k"):

@@ -150,7 +150,10 @@ def run_devise(cfg, workdir, strategy, export=False):
     vectors, missing = class_vectors(cfg, dataset)
     train = dataset.splits[cfg["data"]["train_split"]]
     seen = np.unique(dataset.labels[train])
-    unseen = np.unique(dataset.labels[dataset.splits["test_unseen"]])
+    # cfg["split_names"] remaps the GBU roles (None: dropped): the tuning protocol scores on val.
+    names = {"test_unseen": "test_unseen", "test_seen": "test_seen"} | cfg.get("split_names", {})
+    splits = {role: dataset.splits[n] for role, n in names.items() if n in dataset.splits}
+    unseen = np.unique(dataset.labels[splits["test_unseen"]])
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])
         model = LabelEmbeddingModel(tower, vectors.shape[1], label_vectors=vectors[seen],
@@ -165,7 +168,7 @@ def run_devise(cfg, workdir, strategy, export=False):
     def score_fn(rows, classes):  # cosine, as the paper's nearest label vector
         return _embed(model, load_image, rows) @ unit[classes].T
 
-    out, chance = gbu_metrics(score_fn, dataset.labels, dataset.splits, seen, unseen,
+    out, chance = gbu_metrics(score_fn, dataset.labels, splits, seen, unseen,
                               seed=cfg["seed"])
     notes = [f"class-name word vectors: {cfg['labels']['word_vectors']} ({vectors.shape[1]}-d)",
              f"classes without any word vector (zero vector, score 0): {missing}"]

@@ -19,13 +19,18 @@ from tfembed.export import exporter
 from tfembed.reports import zsl_table
 
 
-def _splits(dataset):
+def _splits(dataset, names=None):
+    """GBU roles -> rows; cfg["split_names"] remaps a role to another split (None drops it):
+    the tuning protocol scores on val classes instead of test_unseen."""
+    names = {role: role for role in ("trainval", "train", "val", "test_unseen", "test_seen")
+             } | dict(names or {})
     need = ("trainval", "train", "val", "test_unseen")
-    missing = [s for s in need if s not in dataset.splits]
+    missing = [names[s] for s in need if names[s] not in dataset.splits]
     if missing:
         raise ConfigError(f"{dataset.name} lacks split(s) {missing}: the GBU protocol needs "
                           "trainval, train/val (class-disjoint) and test_unseen (give features)")
-    return dataset.splits
+    return {role: dataset.splits[name] for role, name in names.items()
+            if name is not None and name in dataset.splits}
 
 
 def _record(cfg, workdir, dataset, kind, method, metrics, chance, timing, notes):
@@ -33,8 +38,9 @@ def _record(cfg, workdir, dataset, kind, method, metrics, chance, timing, notes)
     return common.finish(method_cfg, workdir, dataset, metrics, chance, timing, notes)
 
 
-def run_dem(cfg, workdir, strategy, dataset, side, features, tower, seen, unseen, notes):
-    splits = dataset.splits
+def run_dem(cfg, workdir, strategy, dataset, side, features, tower, seen, unseen, notes,
+            splits=None):
+    splits = dataset.splits if splits is None else splits
     model, timing = dem_training.select_and_train(cfg, side, features, dataset.labels, splits,
                                                   workdir, strategy, tower)
     # Prototypes of seen classes from trainval descriptions, of unseen from test_unseen ones.
@@ -70,7 +76,7 @@ def export_dem(cfg, workdir, model, side, image_kind, dataset, proto_rows):
 
 def run(cfg, workdir, strategy, export=False):
     dataset = common.load_dataset(cfg["data"])
-    splits = _splits(dataset)
+    splits = _splits(dataset, cfg.get("split_names"))
     seen = np.unique(dataset.labels[splits["trainval"]])
     unseen = np.unique(dataset.labels[splits["test_unseen"]])
     features, tower, image_kind, notes = visual_space(cfg["visual"], dataset, strategy)
@@ -80,7 +86,7 @@ def run(cfg, workdir, strategy, export=False):
         out = os.path.join(workdir, kind)
         model, m, c, timing, dem_notes, proto_rows = run_dem(
             cfg, os.path.join(out, "dem"), strategy, dataset, side, features, tower, seen, unseen,
-            notes + list(cfg.get("notes", {}).get(kind, [])))
+            notes + list(cfg.get("notes", {}).get(kind, [])), splits)
         results[(kind, "dem")] = _record(cfg, os.path.join(out, "dem"), dataset, kind, "dem", m,
                                          c, timing, dem_notes)
         if export:
@@ -94,6 +100,8 @@ def run(cfg, workdir, strategy, export=False):
                 results[(kind, name)] = _record(cfg, os.path.join(out, name), dataset, kind, name,
                                                 m, c, {}, notes + n)
         paths += [os.path.join(out, name, "results.json") for (k, name) in results if k == kind]
+    # The first modality's DEM numbers are the run's headline (and tuning) metrics.
+    results["metrics"] = results[(cfg["model"]["semantics"][0], "dem")]["metrics"]
     table = zsl_table.markdown(zsl_table.load(paths))
     with open(os.path.join(workdir, "zsl_table.md"), "w") as f:
         f.write(table + "\n")
