@@ -1,4 +1,5 @@
-"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `serve`, `query`."""
+"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `caption`, `serve`,
+`query`."""
 
 import argparse
 import json
@@ -46,6 +47,12 @@ def _export(args):
     print(json.dumps(export_run(args.run_dir, version=args.version)))
 
 
+def _caption(args):
+    from tfembed.export.captioning import caption_images
+
+    print(json.dumps(caption_images(args.model, args.images), indent=2))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tfembed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +78,13 @@ def build_parser():
     export_p.add_argument("run_dir")
     export_p.add_argument("--version", type=int, default=None)
     export_p.set_defaults(func=_export)
+
+    caption_p = sub.add_parser("caption", help="caption image files with an exported "
+                               "SavedModel's `generate` signature (prints JSON {image: caption})")
+    caption_p.add_argument("--model", required=True, help="SavedModel version directory, or an "
+                           "export directory of numbered versions (the newest is used)")
+    caption_p.add_argument("images", nargs="+", metavar="IMAGE")
+    caption_p.set_defaults(func=_caption)
 
     # Serving has its own argument parsers (flag names follow tensorflow_model_server).
     sub.add_parser("serve", help="TF-Serving-compatible gRPC/REST server", add_help=False)
