@@ -39,14 +39,18 @@ def get_config(data="synthetic_birds", smoke=False):
         "model": {"semantics": ["attributes", "sentences"] if real else
                   ["attributes", "words", "fusion", "descriptions"],
                   # One value on synthetic data keeps the no-argument run under 10 minutes.
-                  "weight_decay_grid": [1e-4, 1e-3, 1e-2] if real else [1e-3]},
+                  # Real CUB: 0, 1e-5, 1e-4 were equal within val noise (early stopping does
+                  # the regularising), 1e-2 was never chosen.
+                  "weight_decay_grid": [1e-5, 1e-4, 1e-3] if real else [1e-3]},
         # hidden 700 for attributes as the paper's CUB net (312 -> 700 -> 1024), 900 fusion.
         "semantic": {"hidden_dim": 700, "word_vectors": "glove6b50d" if real else "train",
                      "word_dim": 64, "vocab_size": 5000, "max_words": 30, "rnn_units": 128},
         "baselines": ["linear_visual_to_semantic", "linear_semantic_to_visual", "eszsl"],
-        # Paper: Adam 1e-4, minibatch 64; epochs come from early stopping on val.
-        "train": {"optimizer": "adam", "learning_rate": 1e-4, "batch_size": 64,
-                  "steps": 4000 if real else 600, "checkpoint_every": 1000, "log_every": 50,
+        # Paper: Adam 1e-4, minibatch 64; epochs come from early stopping on val. Real CUB
+        # (unit-norm semantics -> Lite0 features): 1e-4 was still improving at 4000-8000
+        # steps; 1e-3 reaches the same val accuracy by step ~1000 (chosen on train->val).
+        "train": {"optimizer": "adam", "learning_rate": 1e-3 if real else 1e-4, "batch_size": 64,
+                  "steps": 3000 if real else 600, "checkpoint_every": 1000, "log_every": 50,
                   "eval_every": 100, "select_metric": "zsl_top1_per_class", "replicas": 2},
         "paper": PAPER if real else {},
         "table_notes": ["the 1024-d class sentence embeddings come from Reed et al.'s encoder, "

@@ -42,6 +42,16 @@ def test_dem_batch_loss_is_least_squares_plus_weight_decay():
     assert len(model.trainable_variables) == 4
 
 
+def test_weight_decay_grid_is_not_edged_on_real_data_and_synthetic_keeps_paper_lr():
+    recipe = _recipe()
+    real, synthetic = recipe.get_config("xlsa17"), recipe.get_config()
+    # 1e-4 was the lowest value and the one chosen: the real-data grid now brackets it.
+    grid = real["model"]["weight_decay_grid"]
+    assert min(grid) < 1e-4 < max(grid)
+    assert synthetic["train"]["learning_rate"] == 1e-4  # the paper's Adam rate
+    assert real["train"]["steps"] * real["train"]["learning_rate"] >= 4000 * 1e-4
+
+
 def test_synthetic_smoke_run_with_export(tmp_path):
     recipe = _recipe()
     code = recipe.main("zhang2017", recipe.__doc__, recipe.get_config, recipe.run, [
