@@ -11,6 +11,23 @@ import os
 import sys
 
 
+RECIPES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
+
+
+def load_recipe(name, recipes_dir=RECIPES_DIR):
+    """Import `recipes/<name>.py` of a source checkout as a module (recipes are scripts)."""
+    import importlib.util
+
+    path = os.path.join(recipes_dir, f"{name}.py")
+    if not os.path.exists(path):
+        from tfembed.errors import ConfigError
+        raise ConfigError(f"no recipe {name!r} at {path}")
+    spec = importlib.util.spec_from_file_location(f"tfembed_recipe_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_parser(name, doc):
     parser = argparse.ArgumentParser(prog=f"recipes/{name}.py", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,21 +1,19 @@
 """devise recipe: synthetic birds smoke run with Word2Vec class-name vectors (GBU keys and
 chance), and a clear error when a data set without descriptions asks for trained vectors."""
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
 import tensorflow as tf
 
+from tfembed.recipe import load_recipe
+
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "devise.py"
 
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("devise_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("devise")
 
 
 def test_synthetic_birds_smoke(tmp_path):

@@ -1,22 +1,19 @@
 """gordo2017 recipe: smoke run on synthetic scenes with export (text, image + text queries),
 baselines and chance in results.json, the real flickr8k features smoke run."""
 
-import importlib.util
 import json
 import pathlib
 
 import numpy as np
-import pytest
 import tensorflow as tf
+
+from tfembed.recipe import load_recipe
 
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "gordo2017.py"
 
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("gordo2017_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("gordo2017")
 
 
 def _run(tmp_path, *args):

@@ -1,6 +1,5 @@
 """karpathy2015 recipe: smoke runs, the region-word PNG, export signatures, mirrored strategy."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -8,17 +7,15 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
+
+from tfembed.recipe import load_recipe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "karpathy2015.py"
 
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("karpathy2015_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("karpathy2015")
 
 
 def _run(tmp_path, *args):

@@ -1,12 +1,13 @@
 """karpathy2015_captions recipe: smoke run, BLEU with baseline, `generate` export loaded by
 a process that imports only TensorFlow, and `tfembed caption`."""
 
-import importlib.util
 import json
 import os
 import pathlib
 import subprocess
 import sys
+
+from tfembed.recipe import load_recipe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "karpathy2015_captions.py"
@@ -25,10 +26,7 @@ print(json.dumps([s.decode() for s in out.numpy()]))
 
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("karpathy2015_captions_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("karpathy2015_captions")
 
 
 def test_smoke_bleu_export_and_caption_cli(tmp_path):

@@ -1,11 +1,12 @@
 """wang2016 recipe: smoke runs end to end (synthetic scenes, the real Flickr8k subset, a
 Karpathy-format fixture) with results.json naming the protocol and chance."""
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
+
+from tfembed.recipe import load_recipe
 
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "wang2016.py"
 KEYS = [f"{d}_r@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)] + [
@@ -13,10 +14,7 @@ KEYS = [f"{d}_r@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)] + [
 
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("wang2016_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("wang2016")
 
 
 def _run(tmp_path, *args):

@@ -1,20 +1,19 @@
 """wsabie recipe: caption-term annotation + semantic-retrieval ranking on synthetic scenes,
 class-label annotation on synthetic birds; every metric carries its chance."""
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
 import tensorflow as tf
 
+from tfembed.recipe import load_recipe
+
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "wsabie.py"
 
 
 def _run(tmp_path, *args):
-    spec = importlib.util.spec_from_file_location("wsabie_recipe", RECIPE)
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("wsabie")
     assert recipe.main("wsabie", recipe.__doc__, recipe.get_config, recipe.run,
                        ["--smoke", "--workdir", str(tmp_path), *args]) == 0
     return json.loads((tmp_path / "results.json").read_text())

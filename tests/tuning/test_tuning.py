@@ -1,7 +1,6 @@
 """Smoke hyper-parameter search of recipes/reed2016.py: records, resume, val-only objective."""
 
 import csv
-import importlib.util
 import json
 import os
 import pathlib
@@ -12,15 +11,14 @@ import pytest
 
 from tfembed import tuning
 from tfembed.errors import ConfigError
+from tfembed.recipe import load_recipe
+
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _reed():
-    spec = importlib.util.spec_from_file_location("reed2016_recipe", REPO / "recipes" / "reed2016.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("reed2016")
 
 
 REED = _reed()

@@ -2,7 +2,6 @@
 test_tuning.py), and per recipe: its validation protocol trains and scores away from test."""
 
 import csv
-import importlib.util
 import json
 import os
 import pathlib
@@ -13,6 +12,8 @@ import numpy as np
 import pytest
 
 from tfembed.tuning import protocol
+from tfembed.recipe import load_recipe
+
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RECIPES = ["zhang2017", "karpathy2015", "wang2016", "gordo2017", "wsabie", "devise"]
@@ -20,10 +21,7 @@ ZERO_SHOT = {"zhang2017", "devise"}
 
 
 def recipe(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_tune_recipe", REPO / "recipes" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe(name)
 
 
 @pytest.fixture(scope="module")

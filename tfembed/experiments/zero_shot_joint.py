@@ -2,7 +2,6 @@
 train on seen classes with pairs of images and descriptions, evaluate zero-shot
 classification and text-to-image retrieval on unseen classes, export for serving."""
 
-import os
 
 import numpy as np
 
