@@ -172,3 +172,11 @@ def test_local_server_serves_the_export_to_the_grpc_client(smoke_run):
         assert len(ids[0]) == top.shape[1] and np.all(np.diff(top[0]) <= 0)
     finally:
         server.stop()
+
+
+def test_features_tower_without_features_is_a_clear_error(tmp_path, fixtures):
+    proc = subprocess.run([sys.executable, RECIPE, "--smoke", "--workdir", str(tmp_path), "--data",
+                           "cub", "--data-dir", str(fixtures / "cub")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "needs precomputed features" in proc.stderr and "data.features" in proc.stderr

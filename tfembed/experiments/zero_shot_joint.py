@@ -7,6 +7,7 @@ import numpy as np
 
 from tfembed import metrics
 from tfembed.data import pipeline
+from tfembed.errors import ConfigError
 from tfembed.experiments import common
 from tfembed.experiments.text_side import TextSide
 from tfembed.models import JointEmbeddingModel
@@ -22,6 +23,10 @@ def build(cfg, dataset, train_rows, strategy):
     train_texts, _ = pipeline.flat_texts(dataset.texts, train_rows)
     attr_dim = None if dataset.class_attributes is None else dataset.class_attributes.shape[1]
     image_size = None if cfg["image"]["tower"] == "features" else tuple(cfg["image"]["size"])
+    if image_size is None and dataset.features is None:
+        raise ConfigError(f"image.tower=features needs precomputed features, but data set "
+                          f"{dataset.name!r} has none: pass --set data.features=FILE or choose a "
+                          f"pixel tower (--set image.tower=googlenet|keras_app|efficientnet_lite0)")
     load_image, image_kind = pipeline.image_source(dataset, np.arange(dataset.num_images), image_size)
     with strategy.scope():
         text = TextSide(cfg["text"], train_texts, cfg["model"]["embed_dim"], attr_dim, cfg["seed"])
