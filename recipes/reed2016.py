@@ -44,7 +44,8 @@ def get_config(data="synthetic_birds", smoke=False):
         "train": {"optimizer": "rmsprop", "learning_rate": 0.0007, "batch_size": 40,
                   "steps": 3000 if real else 1200, "checkpoint_every": 100, "log_every": 10,
                   "eval_every": 0, "select_metric": "zsl_top1_per_image", "replicas": 2},
-        "export": {"top_k": 10},
+        # The headline run exports too (--set export.enabled=false to skip; --export forces).
+        "export": {"top_k": 10, "enabled": not smoke},
     }
     if data == "xlsa17":  # GBU files carry class attributes, not descriptions
         cfg["data"].update(dataset="CUB", test_split="test_unseen")
@@ -84,7 +85,7 @@ def search_space(hp, cfg):
 
 
 def run(cfg, workdir, strategy, export=False):
-    return zero_shot_joint.run(cfg, workdir, strategy, export)
+    return zero_shot_joint.run(cfg, workdir, strategy, export or cfg["export"]["enabled"])
 
 
 if __name__ == "__main__":

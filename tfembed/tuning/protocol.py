@@ -30,6 +30,8 @@ def validation_config(cfg, recipe_module=None):
         cfg["data"]["test_split"] = data["val_split"]
     if "plot" in cfg:
         cfg["plot"] = False
+    if "enabled" in cfg.get("export", {}):  # trials never export; --retrain-best --export does
+        cfg["export"]["enabled"] = False
     cfg["protocol"] = f"{cfg.get('protocol', 'recipe')}_val"  # results name the val protocol
     return cfg
 
