@@ -28,7 +28,8 @@ def _all_gather(ctx, tensor):
 
     Built from a differentiable all-reduce of zero-padded slices, because
     `ReplicaContext.all_gather` fails under MultiWorkerMirroredStrategy in tf.function
-    ("destinations can not be empty"). Needs equal per-replica batch sizes (drop_remainder).
+    ("destinations can not be empty"). Needs equal per-replica batch sizes (drop_remainder);
+    integer ids travel as float32, exact below 2**24.
     """
     dtype = tensor.dtype
     x = tf.cast(tensor, tf.float32) if not dtype.is_floating else tensor
