@@ -10,6 +10,7 @@ import numpy as np
 
 from tfembed.data.dataset import Dataset
 from tfembed.data.sources import _bird_render, _bird_text
+from tfembed.data.sources._formats import check_options
 from tfembed.errors import ConfigError
 
 ATTRIBUTES = {
@@ -51,11 +52,7 @@ def _attribute_vector(values):
 
 def load(root=None, **options):
     """Generate the data set (seconds, no files). Options: see DEFAULTS."""
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise ConfigError(f"synthetic_birds: unknown option(s) {sorted(unknown)}; "
-                          f"valid: {sorted(DEFAULTS)}")
-    opt = {**DEFAULTS, **options}
+    opt = check_options("synthetic_birds", options, DEFAULTS)
     n_cls, n_unseen, n_val = opt["num_classes"], opt["num_unseen"], opt["num_val"]
     if n_cls - n_unseen - n_val < 2 or n_unseen < 2:
         raise ConfigError("synthetic_birds: need >= 2 unseen and >= 2 training classes")

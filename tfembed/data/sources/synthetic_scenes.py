@@ -10,6 +10,7 @@ import numpy as np
 
 from tfembed.data.dataset import Dataset
 from tfembed.data.sources import _scene_render, _scene_text
+from tfembed.data.sources._formats import check_options
 from tfembed.errors import ConfigError
 
 DEFAULTS = dict(num_train=3000, num_val=200, num_test=1000, captions_per_image=5, image_size=64,
@@ -33,11 +34,7 @@ def _objects(rng, count):
 
 def load(root=None, **options):
     """Generate the data set (seconds, no files). Options: see DEFAULTS."""
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise ConfigError(f"synthetic_scenes: unknown option(s) {sorted(unknown)}; "
-                          f"valid: {sorted(DEFAULTS)}")
-    opt = {**DEFAULTS, **options}
+    opt = check_options("synthetic_scenes", options, DEFAULTS)
     if not 2 <= opt["min_objects"] <= opt["max_objects"] <= 9:
         raise ConfigError("synthetic_scenes: need 2 <= min_objects <= max_objects <= 9")
     if opt["num_train"] < 1 or opt["num_test"] < 1 or opt["captions_per_image"] < 1:
