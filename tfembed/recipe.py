@@ -28,6 +28,12 @@ def load_recipe(name, recipes_dir=RECIPES_DIR):
     return module
 
 
+def run_recipe(name, argv):
+    """Run `recipes/<name>.py` with command-line arguments in this process; returns the exit code."""
+    module = load_recipe(name)
+    return main(name, module.__doc__, module.get_config, module.run, argv)
+
+
 def build_parser(name, doc):
     parser = argparse.ArgumentParser(prog=f"recipes/{name}.py", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -2,24 +2,15 @@
 chance), and a clear error when a data set without descriptions asks for trained vectors."""
 
 import json
-import pathlib
 
 import pytest
 import tensorflow as tf
 
-from tfembed.recipe import load_recipe
-
-RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "devise.py"
-
-
-def _recipe():
-    return load_recipe("devise")
+from tfembed.recipe import run_recipe
 
 
 def test_synthetic_birds_smoke(tmp_path):
-    recipe = _recipe()
-    assert recipe.main("devise", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), "--export"]) == 0
+    assert run_recipe("devise", ["--smoke", "--workdir", str(tmp_path), "--export"]) == 0
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["protocol"] == "gbu_per_class"
     assert res["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 4)
@@ -32,8 +23,7 @@ def test_synthetic_birds_smoke(tmp_path):
 
 
 def test_xlsa17_needs_external_word_vectors(shared_data, tmp_path, capsys):
-    recipe = _recipe()
-    code = recipe.main("devise", recipe.__doc__, recipe.get_config, recipe.run, [
+    code = run_recipe("devise", [
         "--smoke", "--data", "xlsa17", "--data-dir", str(shared_data / "xlsa17"),
         "--workdir", str(tmp_path), "--set", "data.dataset=CUB",
         "--set", f"data.features={shared_data / 'cub' / 'lite0.mat'}",

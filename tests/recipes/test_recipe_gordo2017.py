@@ -2,24 +2,15 @@
 baselines and chance in results.json, the real flickr8k features smoke run."""
 
 import json
-import pathlib
 
 import numpy as np
 import tensorflow as tf
 
-from tfembed.recipe import load_recipe
-
-RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "gordo2017.py"
-
-
-def _recipe():
-    return load_recipe("gordo2017")
+from tfembed.recipe import run_recipe
 
 
 def _run(tmp_path, *args):
-    recipe = _recipe()
-    assert recipe.main("gordo2017", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), *args]) == 0
+    assert run_recipe("gordo2017", ["--smoke", "--workdir", str(tmp_path), *args]) == 0
     return json.loads((tmp_path / "results.json").read_text())
 
 
@@ -63,12 +54,9 @@ def test_flickr8k_features_smoke(shared_data, tmp_path):
 
 
 def test_unknown_pooling_is_a_config_error(tmp_path, capsys):
-    recipe = _recipe()
-    code = recipe.main("gordo2017", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), "--set", "image.pooling=avg"])
+    code = run_recipe("gordo2017", ["--smoke", "--workdir", str(tmp_path), "--set", "image.pooling=avg"])
     assert code == 2 and "image.pooling" in capsys.readouterr().err
-    code = recipe.main("gordo2017", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), "--set", "model.settings=['v_v']"])
+    code = run_recipe("gordo2017", ["--smoke", "--workdir", str(tmp_path), "--set", "model.settings=['v_v']"])
     assert code == 2 and "model.primary" in capsys.readouterr().err
 
 

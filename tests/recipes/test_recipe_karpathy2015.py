@@ -8,20 +8,14 @@ import sys
 
 import numpy as np
 
-from tfembed.recipe import load_recipe
+from tfembed.recipe import run_recipe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "karpathy2015.py"
 
 
-def _recipe():
-    return load_recipe("karpathy2015")
-
-
 def _run(tmp_path, *args):
-    recipe = _recipe()
-    assert recipe.main("karpathy2015", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), *args]) == 0
+    assert run_recipe("karpathy2015", ["--smoke", "--workdir", str(tmp_path), *args]) == 0
     return json.loads((tmp_path / "results.json").read_text())
 
 

@@ -7,10 +7,9 @@ import pathlib
 import subprocess
 import sys
 
-from tfembed.recipe import load_recipe
+from tfembed.recipe import run_recipe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-RECIPE = REPO / "recipes" / "karpathy2015_captions.py"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
 
 LOAD_ONLY_TF = """
@@ -25,14 +24,8 @@ print(json.dumps([s.decode() for s in out.numpy()]))
 """
 
 
-def _recipe():
-    return load_recipe("karpathy2015_captions")
-
-
 def test_smoke_bleu_export_and_caption_cli(tmp_path):
-    recipe = _recipe()
-    assert recipe.main("karpathy2015_captions", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), "--export",
+    assert run_recipe("karpathy2015_captions", ["--smoke", "--workdir", str(tmp_path), "--export",
                         "--set", "decode.beam=2"]) == 0
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["protocol"] == "bleu_corpus"
@@ -63,9 +56,7 @@ def test_smoke_bleu_export_and_caption_cli(tmp_path):
 
 
 def test_flickr8k_features(tmp_path, shared_data):
-    recipe = _recipe()
-    assert recipe.main("karpathy2015_captions", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), "--data", "flickr8k",
+    assert run_recipe("karpathy2015_captions", ["--smoke", "--workdir", str(tmp_path), "--data", "flickr8k",
                         "--data-dir", str(shared_data / "flickr8k")]) == 0
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["dataset"] == "flickr8k" and "bleu_4" in res["chance"]

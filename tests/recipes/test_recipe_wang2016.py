@@ -2,13 +2,11 @@
 Karpathy-format fixture) with results.json naming the protocol and chance."""
 
 import json
-import pathlib
 
 import pytest
 
-from tfembed.recipe import load_recipe
+from tfembed.recipe import load_recipe, run_recipe
 
-RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "wang2016.py"
 KEYS = [f"{d}_r@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)] + [
     "i2t_medr", "i2t_meanr", "t2i_medr", "t2i_meanr", "rsum"]
 
@@ -18,9 +16,7 @@ def _recipe():
 
 
 def _run(tmp_path, *args):
-    recipe = _recipe()
-    code = recipe.main("wang2016", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), *args])
+    code = run_recipe("wang2016", ["--smoke", "--workdir", str(tmp_path), *args])
     assert code == 0
     return json.loads((tmp_path / "results.json").read_text())
 

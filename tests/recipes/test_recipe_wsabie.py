@@ -2,20 +2,15 @@
 class-label annotation on synthetic birds; every metric carries its chance."""
 
 import json
-import pathlib
 
 import pytest
 import tensorflow as tf
 
-from tfembed.recipe import load_recipe
-
-RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "wsabie.py"
+from tfembed.recipe import run_recipe
 
 
 def _run(tmp_path, *args):
-    recipe = load_recipe("wsabie")
-    assert recipe.main("wsabie", recipe.__doc__, recipe.get_config, recipe.run,
-                       ["--smoke", "--workdir", str(tmp_path), *args]) == 0
+    assert run_recipe("wsabie", ["--smoke", "--workdir", str(tmp_path), *args]) == 0
     return json.loads((tmp_path / "results.json").read_text())
 
 

@@ -1,27 +1,21 @@
 """zhang2017 (DEM) recipe: smoke runs end to end (synthetic and real CUB features), results
 with chance for every method, the markdown table, export, and the DEM loss by hand."""
 
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tfembed.errors import DataError
+from tfembed.recipe import load_recipe, run_recipe
 from tfembed.reports import zsl_table
 from tfembed.towers.semantic import semantic_mlp
 from tfembed.visual_space_model import VisualSpaceEmbeddingModel
 
-RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "zhang2017.py"
-
 
 def _recipe():
-    spec = importlib.util.spec_from_file_location("zhang2017_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("zhang2017")
 
 
 def _results(workdir, kind, method):
@@ -53,8 +47,7 @@ def test_weight_decay_grid_is_not_edged_on_real_data_and_synthetic_keeps_paper_l
 
 
 def test_synthetic_smoke_run_with_export(tmp_path):
-    recipe = _recipe()
-    code = recipe.main("zhang2017", recipe.__doc__, recipe.get_config, recipe.run, [
+    code = run_recipe("zhang2017", [
         "--smoke", "--workdir", str(tmp_path), "--export",
         "--set", "model.semantics=['fusion','descriptions']"])
     assert code == 0
@@ -81,8 +74,7 @@ def test_synthetic_smoke_run_with_export(tmp_path):
 
 
 def test_real_cub_features_smoke(shared_data, tmp_path):
-    recipe = _recipe()
-    code = recipe.main("zhang2017", recipe.__doc__, recipe.get_config, recipe.run, [
+    code = run_recipe("zhang2017", [
         "--smoke", "--data", "xlsa17", "--data-dir", str(shared_data / "xlsa17"),
         "--workdir", str(tmp_path), "--set", "data.dataset=CUB",
         "--set", f"data.features={shared_data / 'cub' / 'lite0.mat'}",
