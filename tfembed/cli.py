@@ -1,5 +1,5 @@
-"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `caption`, `serve`,
-`query`."""
+"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `caption`,
+`index build`, `search`, `embed`, `serve`, `query`."""
 
 import argparse
 import json
@@ -85,6 +85,9 @@ def build_parser():
                            "export directory of numbered versions (the newest is used)")
     caption_p.add_argument("images", nargs="+", metavar="IMAGE")
     caption_p.set_defaults(func=_caption)
+
+    from tfembed.index.commands import add_parsers as add_index_parsers
+    add_index_parsers(sub, parse_overrides)
 
     # Serving has its own argument parsers (flag names follow tensorflow_model_server).
     sub.add_parser("serve", help="TF-Serving-compatible gRPC/REST server", add_help=False)

@@ -106,7 +106,8 @@ def export_joint(cfg, workdir, model, text, image_kind, dataset, gallery_rows, l
         feature_dim=size if kind == "features" else None,
         text_fn=text.text_fn(model) if text.is_text else None,
         prototypes=([dataset.class_names[c] for c in classes], prototypes),
-        gallery=([dataset.image_ids[r] for r in gallery_rows], images), k=cfg["export"]["top_k"])
+        gallery=([dataset.image_ids[r] for r in gallery_rows], images), k=cfg["export"]["top_k"],
+        metric=model.scorer_name)
     example = _example_image_bytes(size) if kind == "pixels" else None
     sample_texts = dataset.texts[gallery_rows[0]][:2] if text.is_text else []
     path = exporter.export(spec, os.path.join(workdir, "export"), version=version,

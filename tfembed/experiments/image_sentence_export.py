@@ -47,7 +47,8 @@ def export_model(cfg, workdir, model, text, image, dataset, gallery_rows, embed_
         image_kind=kind, image_size=size if kind == "pixels" else None,
         feature_dim=size if kind == "features" else None,
         text_fn=lambda s: model.flat(model.encode_text(text.preprocessor(s))),
-        gallery=([dataset.image_ids[r] for r in gallery_rows], gallery), k=cfg["export"]["top_k"])
+        gallery=([dataset.image_ids[r] for r in gallery_rows], gallery), k=cfg["export"]["top_k"],
+        metric=None if model.kind == "alignment" else "dot")
     example = tf.io.encode_png(tf.zeros(list(size) + [3], tf.uint8)).numpy() if kind == "pixels" else None
     path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],
                            warmup=exporter.warmup_requests(spec, example, dataset.texts[gallery_rows[0]][:2]))

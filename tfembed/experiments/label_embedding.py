@@ -112,7 +112,7 @@ def export_labels(cfg, workdir, model, image_kind, names, vectors):
         track=[model], image_fn=model.encode_image, score_fn=model.score, image_kind=kind,
         image_size=size if kind == "pixels" else None,
         feature_dim=size if kind == "features" else None, prototypes=(list(names), vectors),
-        k=cfg["export"]["top_k"])
+        k=cfg["export"]["top_k"], metric="dot")
     example = common._example_image_bytes(size) if kind == "pixels" else None
     path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],
                            warmup=exporter.warmup_requests(spec, example, []))

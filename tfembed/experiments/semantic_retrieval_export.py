@@ -44,7 +44,7 @@ def export_model(cfg, workdir, model, data, rows, version=None):
         track=[model, tfidf_layer, store], image_fn=model.encode_image, score_fn=scorers.dot,
         image_kind=kind, image_size=size if kind == "pixels" else None,
         feature_dim=size if kind == "features" else None, text_fn=text_fn,
-        gallery=([dataset.image_ids[r] for r in rows], gallery), k=cfg["export"]["top_k"],
+        gallery=([dataset.image_ids[r] for r in rows], gallery), k=cfg["export"]["top_k"], metric="dot",
         endpoints=[("retrieve_image_text", retrieve_image_text,
                     [image_spec, tf.TensorSpec([None], tf.string, name="text")])])
     example = (tf.io.encode_png(tf.zeros(list(size) + [3], tf.uint8)).numpy()

@@ -65,7 +65,8 @@ def export_dem(cfg, workdir, model, side, image_kind, dataset, proto_rows):
         track=[model] + ([side.preprocessor] if text_fn else []), image_fn=model.encode_image,
         score_fn=model.score, image_kind=kind, image_size=size if kind == "pixels" else None,
         feature_dim=size if kind == "features" else None, text_fn=text_fn,
-        prototypes=(list(dataset.class_names), side.prototypes(model.encode_text, classes, proto_rows)))
+        prototypes=(list(dataset.class_names), side.prototypes(model.encode_text, classes, proto_rows)),
+        metric=model.scorer_name)
     example = common._example_image_bytes(size) if kind == "pixels" else None
     texts = dataset.texts[proto_rows[0]][:2] if text_fn else []
     path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],

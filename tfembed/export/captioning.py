@@ -3,17 +3,7 @@
 import os
 
 from tfembed.errors import ConfigError, DataError
-
-
-def resolve_version(model_dir):
-    """A SavedModel directory, or the newest numbered version under an export directory."""
-    if os.path.exists(os.path.join(model_dir, "saved_model.pb")):
-        return model_dir
-    versions = sorted(int(d) for d in os.listdir(model_dir) if d.isdigit()) \
-        if os.path.isdir(model_dir) else []
-    if not versions:
-        raise DataError("no SavedModel (saved_model.pb) and no numbered version here", model_dir)
-    return os.path.join(model_dir, str(versions[-1]))
+from tfembed.export.versions import load_saved_model, resolve_version
 
 
 def caption_images(model_dir, paths):
@@ -27,7 +17,7 @@ def caption_images(model_dir, paths):
     import tensorflow as tf
 
     version = resolve_version(model_dir)
-    loaded = tf.saved_model.load(version)
+    loaded = load_saved_model(version)
     if "generate" not in loaded.signatures:
         raise ConfigError(f"{version} has no `generate` signature (not a captioning export); "
                           f"signatures: {sorted(loaded.signatures)}")

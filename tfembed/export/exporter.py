@@ -2,6 +2,7 @@
 version directories `<base>/<version>/` published atomically (write elsewhere, then rename),
 TF Serving warm-up requests. Core TF ops only, no jit_compile, no Python in the graph."""
 
+import json
 import os
 import shutil
 import uuid
@@ -11,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfembed.data.pipeline import decode_and_resize
+from tfembed.export.versions import GALLERY_FILE, SERVING_INFO
+
 
 
 def next_version(base_dir):
@@ -32,14 +35,18 @@ class ServingSpec:
     prototypes: optional (class names, class embeddings) baked in for `classify_prototypes`.
     gallery: optional (ids, image embeddings) baked in for `retrieve` (top `k`).
     endpoints: optional extra (name, fn, input_signature) signatures a recipe adds.
+    metric: the scorer as a vector similarity ("dot", "cosine", "neg_sq_distance"), recorded in
+    assets.extra/tfembed.json so `tfembed index build` can index the gallery the same way;
+    None when the score is not one (e.g. region-word alignment).
     """
 
     def __init__(self, track, image_fn, score_fn, image_kind, image_size=None, feature_dim=None,
-                 text_fn=None, prototypes=None, gallery=None, k=10, endpoints=()):
+                 text_fn=None, prototypes=None, gallery=None, k=10, endpoints=(), metric=None):
         self.track, self.text_fn, self.image_fn, self.score_fn = track, text_fn, image_fn, score_fn
         self.image_kind, self.image_size, self.feature_dim = image_kind, image_size, feature_dim
         self.prototypes, self.gallery, self.k = prototypes, gallery, k
         self.endpoints = list(endpoints)
+        self.metric = metric
 
 
 def _image_input(spec):
@@ -112,6 +119,20 @@ def warmup_requests(spec, example_image, example_texts):
     return requests
 
 
+def _write_serving_info(spec, path):
+    """What tools outside the graph need to know (TF Serving ignores this file)."""
+    info = {"metric": spec.metric, "top_k": spec.k, "image_input": _image_input(spec)[1],
+            "has_text": spec.text_fn is not None, "gallery_size": (
+                len(spec.gallery[0]) if spec.gallery is not None else 0)}
+    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    with open(os.path.join(path, "assets.extra", SERVING_INFO), "w") as f:
+        json.dump(info, f, indent=2)
+    if spec.gallery is not None:  # the same gallery, readable without TF (index build)
+        ids, embeddings = spec.gallery
+        np.savez(os.path.join(path, "assets.extra", GALLERY_FILE),
+                 ids=np.asarray([str(i) for i in ids]), embeddings=np.asarray(embeddings, np.float32))
+
+
 def export(spec, base_dir, version=None, model_name="tfembed", warmup=None):
     """Write a SavedModel to `<base_dir>/<version>/` atomically; returns the version path."""
     os.makedirs(base_dir, exist_ok=True)
@@ -125,6 +146,7 @@ def export(spec, base_dir, version=None, model_name="tfembed", warmup=None):
         if warmup:
             from tfembed.serving.warmup import write_warmup_requests
             write_warmup_requests(tmp, model_name, warmup)
+        _write_serving_info(spec, tmp)
         os.rename(tmp, final)  # atomic on one file system: a server never sees half a model
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -12,6 +12,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
+from tfembed.errors import TfembedError
+from tfembed.serving.index_retrieve import attach_index
 from tfembed.serving.status import ServingError, tf_error_code
 from tfembed.serving.validation import check_inputs
 from tfembed.serving.warmup import read_warmup_requests
@@ -62,6 +64,7 @@ class LoadedVersion:
         self.signatures = signatures
         self.signature_defs = signature_defs  # SignatureDefMap for GetModelMetadata
         self.warmup_count = 0
+        self.index_stamp = None  # identifies the gallery index in use (None: in-graph retrieve)
 
 
 def _spec(spec):
@@ -109,6 +112,10 @@ def load_version(model_name, version, path, limits):
     if not signatures:
         raise LoadError(f"SavedModel {path} has no signatures")
     loaded = LoadedVersion(model_name, version, path, module, signatures, signature_defs)
+    try:  # before warm-up, so warm-up `retrieve` requests exercise the index too
+        loaded.index_stamp = attach_index(loaded)
+    except TfembedError as err:
+        raise LoadError(f"gallery index: {err}", grpc.StatusCode.FAILED_PRECONDITION) from None
     loaded.warmup_count = replay_warmup(loaded, limits)
     return loaded
 

@@ -16,13 +16,16 @@ import threading
 import grpc
 from tensorflow_serving.apis import get_model_status_pb2
 
+from tfembed.errors import TfembedError
+from tfembed.serving.index_retrieve import attach_index, index_stamp
 from tfembed.serving.loader import LoadError, load_version
 from tfembed.serving.status import not_found, unavailable
 
 log = logging.getLogger("tfembed.serving")
 State = get_model_status_pb2.ModelVersionStatus.State
 _FINGERPRINT_FILES = ("saved_model.pb", "variables/variables.index",
-                      "assets.extra/tf_serving_warmup_requests")
+                      "assets.extra/tf_serving_warmup_requests",
+                      "assets.extra/gallery_index/meta.json")
 
 
 class _Model:
@@ -31,6 +34,7 @@ class _Model:
         self.loaded = {}  # version -> LoadedVersion
         self.states = {}  # version -> (State, grpc code int, message)
         self.failed = {}  # version -> fingerprint of the files that failed
+        self.index_failed = {}  # version -> stamp of a gallery index that could not be used
 
 
 def _fingerprint(path):
@@ -93,13 +97,18 @@ class ModelManager:
             for version in sorted(set(disk) | set(model.loaded), reverse=True):
                 if self._stop.is_set() or len(keep) >= config.num_versions:
                     break
-                if version in model.loaded or self._try_load(model, version, disk[version]):
+                if version in model.loaded:
+                    self._refresh_index(model, version)
+                    keep.append(version)
+                elif self._try_load(model, version, disk[version]):
                     keep.append(version)
             stale = [v for v in model.loaded if v not in keep]
         else:
             wanted = config.versions if config.policy == "specific" else sorted(disk)
             for version in wanted:
-                if version in disk and version not in model.loaded and not self._stop.is_set():
+                if version in model.loaded:
+                    self._refresh_index(model, version)
+                elif version in disk and not self._stop.is_set():
                     self._try_load(model, version, disk[version])
             stale = [v for v in model.loaded if config.policy == "all" and v not in disk]
         for version in stale:
@@ -123,6 +132,20 @@ class ModelManager:
             model.states[version] = (State.AVAILABLE, 0, "")
         log.info("%s version %d is AVAILABLE", name, version)
         return True
+
+    def _refresh_index(self, model, version):
+        """Pick up a gallery index built (or rebuilt) for an already loaded version."""
+        loaded = model.loaded[version]
+        stamp = index_stamp(loaded.path)
+        if stamp is None or stamp == loaded.index_stamp or model.index_failed.get(version) == stamp:
+            return
+        try:
+            loaded.index_stamp = attach_index(loaded)
+            log.info("%s version %d: retrieve now uses the gallery index", model.config.name,
+                     version)
+        except TfembedError as err:  # keep serving with what we had; don't retry unchanged files
+            model.index_failed[version] = stamp
+            log.error("%s version %d: gallery index not used: %s", model.config.name, version, err)
 
     def _unload(self, model, version):
         # In-flight requests hold their own reference; memory goes when they finish.

@@ -1,0 +1,94 @@
+"""`tfembed index build` / `tfembed search` on a small export: same answers as its retrieve."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tfembed.cli import main
+
+GALLERY = 40
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    """A tiny exported joint model on features with a baked-in gallery (retrieve signature)."""
+    import keras
+    import tensorflow as tf
+
+    from tfembed import scorers
+    from tfembed.export import exporter
+
+    keras.utils.set_random_seed(0)
+    features = keras.Input((6,))
+    model = keras.Model(features, keras.layers.Dense(4)(features))
+
+    def text_fn(texts):  # hashed words -> bag of buckets -> the same projection
+        words = tf.strings.split(texts)
+        buckets = tf.one_hot(tf.strings.to_hash_bucket_fast(words, 6), 6)
+        return model(tf.reduce_sum(buckets, axis=1))
+
+    rng = np.random.default_rng(0)
+    ids = [f"img-{i}" for i in range(GALLERY)]
+    gallery = rng.normal(size=(GALLERY, 4)).astype("f4")
+    spec = exporter.ServingSpec(track=[model], image_fn=model, score_fn=scorers.dot,
+                                image_kind="features", feature_dim=6, text_fn=text_fn,
+                                gallery=(ids, gallery), k=5, metric="dot")
+    base = str(tmp_path_factory.mktemp("export") / "export")
+    exporter.export(spec, base)
+    return base
+
+
+def run(capsys, *argv):
+    assert main(list(argv)) in (None, 0)
+    return json.loads(capsys.readouterr().out)
+
+
+def in_graph_retrieve(base, texts):
+    import tensorflow as tf
+
+    out = tf.saved_model.load(os.path.join(base, "1")).signatures["retrieve"](
+        text=tf.constant(texts))
+    return [[i.decode() for i in row] for row in out["ids"].numpy()], out["scores"].numpy()
+
+
+TEXTS = ["a red bird", "small blue wings", "grey"]
+
+
+@pytest.mark.parametrize("backend", ["faiss", "hnswlib", "brute_force"])
+def test_build_then_search_matches_the_in_graph_retrieve(export_dir, capsys, backend):
+    if backend != "brute_force":
+        pytest.importorskip(backend)
+    built = run(capsys, "index", "build", "--model", export_dir, "--backend", backend)
+    assert built["index"] == os.path.join(export_dir, "1", "assets.extra", "gallery_index")
+    assert (built["count"], built["dim"], built["metric"]) == (GALLERY, 4, "dot")
+    found = run(capsys, "search", "--model", export_dir, *TEXTS)
+    ids, scores = in_graph_retrieve(export_dir, TEXTS)
+    assert [q["query"] for q in found] == TEXTS
+    for query, row_ids, row_scores in zip(found, ids, scores):
+        assert [r["id"] for r in query["results"]] == row_ids  # k=5 from the export
+        np.testing.assert_allclose([r["score"] for r in query["results"]], row_scores, atol=1e-4)
+
+
+def test_build_from_an_embeddings_file_into_a_separate_directory(export_dir, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    path = str(tmp_path / "emb.npz")
+    np.savez(path, ids=np.array([f"x{i}" for i in range(25)]),
+             embeddings=rng.normal(size=(25, 4)).astype("f4"))
+    out = str(tmp_path / "idx")
+    run(capsys, "index", "build", "--model", export_dir, "--embeddings", path, "--out", out,
+        "--backend", "brute_force", "--k", "3")
+    found = run(capsys, "search", "--index", out, "red bird")  # model taken from the index
+    assert len(found[0]["results"]) == 3 and found[0]["results"][0]["id"].startswith("x")
+
+
+def test_errors_are_clear(export_dir, tmp_path, capsys):
+    assert main(["index", "build", "--model", export_dir, "--metric", "cosine"]) == 2
+    assert "differs from the model's scorer dot" in capsys.readouterr().err
+    assert main(["index", "build", "--model", str(tmp_path)]) == 2
+    assert "no numbered version" in capsys.readouterr().err
+    assert main(["search", "--model", export_dir]) == 2
+    assert "nothing to search for" in capsys.readouterr().err
+    assert main(["search", "--index", str(tmp_path), "bird"]) == 2
+    assert "no meta.json" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""Finding the SavedModel a command should use: a version directory or the newest one."""
+
+import os
+
+from tfembed.errors import DataError
+
+# Written by the exporter into <version>/assets.extra/ (TF Serving ignores them).
+SERVING_INFO = "tfembed.json"  # scorer as a vector metric, top_k, image input kind
+GALLERY_FILE = "gallery.npz"  # the baked-in retrieve gallery: ids + embeddings
+
+
+def resolve_version(model_dir):
+    """A SavedModel directory, or the newest complete numbered version under an export directory."""
+    model_dir = os.fspath(model_dir)
+    if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
+        return model_dir
+    if not os.path.isdir(model_dir):
+        raise DataError("no such model directory", model_dir)
+    versions = [int(d) for d in os.listdir(model_dir) if d.isdigit()
+                and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb"))]
+    if not versions:
+        raise DataError("no SavedModel (saved_model.pb) and no numbered version here", model_dir)
+    return os.path.join(model_dir, str(max(versions)))
+
+
+def load_saved_model(path):
+    """tf.saved_model.load, registering TF Text ops first when the model uses them."""
+    import tensorflow as tf
+
+    try:
+        return tf.saved_model.load(path)
+    except Exception as err:
+        if "Op type not registered" not in str(err):
+            raise
+        import tensorflow_text  # noqa: F401  (registers the ops, then retry)
+        return tf.saved_model.load(path)

@@ -1,0 +1,50 @@
+"""Embed queries with an exported SavedModel's embed_text / embed_image signatures."""
+
+import os
+
+import numpy as np
+
+from tfembed.errors import ConfigError, DataError
+from tfembed.export.versions import load_saved_model
+
+
+class QueryEncoder:
+    def __init__(self, version_dir):
+        self.path = version_dir
+        self.signatures = load_saved_model(version_dir).signatures
+
+    def _signature(self, name):
+        if name not in self.signatures:
+            raise ConfigError(f"{self.path} has no {name} signature; it has "
+                              f"{sorted(self.signatures)}")
+        return self.signatures[name]
+
+    def embed_text(self, texts):
+        import tensorflow as tf
+
+        out = self._signature("embed_text")(text=tf.constant(list(texts), tf.string))
+        return out["embedding"].numpy()
+
+    def embed_image_files(self, paths):
+        import tensorflow as tf
+
+        signature = self._signature("embed_image")
+        if "image" not in signature.structured_input_signature[1]:
+            raise ConfigError(f"{self.path} embeds image features, not image files")
+        encoded = []
+        for path in paths:
+            if not os.path.isfile(path):
+                raise DataError("image file not found", path)
+            with open(path, "rb") as f:
+                encoded.append(f.read())
+        try:
+            return signature(image=tf.constant(encoded))["embedding"].numpy()
+        except tf.errors.InvalidArgumentError as err:
+            raise DataError(f"an image could not be decoded: {err.message.splitlines()[0]}",
+                            ", ".join(paths)) from None
+
+
+def flat(embeddings):
+    """[N, ...] -> [N, D]: alignment models emit several vectors per item."""
+    embeddings = np.asarray(embeddings, np.float32)
+    return embeddings.reshape(len(embeddings), -1)
