@@ -120,7 +120,9 @@ def test_bad_inputs_name_the_problem(tmp_path):
     with pytest.raises(DataError, match="ids.txt: index file missing"):
         gallery_index.load(path)
     path = index.save(str(tmp_path / "j"))
-    meta = json.load(open(os.path.join(path, "meta.json")))
-    json.dump(dict(meta, count=4), open(os.path.join(path, "meta.json"), "w"))
+    with open(os.path.join(path, "meta.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(path, "meta.json"), "w") as f:
+        json.dump(dict(meta, count=4), f)
     with pytest.raises(DataError, match="meta.json says 4 x 3"):
         gallery_index.load(path)

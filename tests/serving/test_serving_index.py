@@ -7,13 +7,23 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
-                                     model_service_pb2_grpc, prediction_service_pb2_grpc)
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    prediction_service_pb2_grpc,
+)
 
 from tfembed.index import gallery_index
 from tfembed.index.model_files import index_dir
 from tfembed.serving.server import Server
-from tfembed.serving.testing import MODEL, predict_request, publish, save_toy_model, strings
+from tfembed.serving.testing import (
+    MODEL,
+    predict_request,
+    publish,
+    save_toy_model,
+    strings,
+)
 
 pytest.importorskip("faiss")
 TEXTS = ("red bird", "blue wings", "grey", "tail")
@@ -63,7 +73,7 @@ def test_index_built_for_a_served_version_takes_over_retrieve(served):
                             params={"kind": "flat"} if backend == "faiss" else {},
                             k=3).save(index_dir(version))
         # picked up on the next poll, without reloading the SavedModel
-        assert wait_for(lambda: retrieve(predict)[0][0][0].startswith(prefix))
+        assert wait_for(lambda p=prefix: retrieve(predict)[0][0][0].startswith(p))
         got_ids, got_scores = retrieve(predict)
         # the toy retrieve is a top-3 dot product over `docs`: the index answers the same
         assert got_ids == [[prefix + i for i in row] for row in in_graph_ids]

@@ -15,7 +15,6 @@ from tfembed.data.pipeline import decode_and_resize
 from tfembed.export.versions import GALLERY_FILE, SERVING_INFO
 
 
-
 def next_version(base_dir):
     versions = [int(d) for d in os.listdir(base_dir) if d.isdigit()] if os.path.isdir(base_dir) else []
     return max(versions, default=0) + 1

@@ -23,9 +23,12 @@ def _require(module, extra="index"):
 
 
 def _int(params, key, default):
+    """A positive integer parameter; the value used is recorded in params (meta.json)."""
     value = params.get(key, default)
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"index parameter {key} must be a positive integer, got {value!r}")
+    if key != "threads":  # a machine's thread count is not a property of the index
+        params[key] = int(value)
     return int(value)
 
 

@@ -121,7 +121,7 @@ def build(ids, embeddings, metric, backend="faiss", params=None, k=10, rerank=0,
     began = time.perf_counter()
     impl.build(vectors)
     meta = {"format": FORMAT, "backend": backend, "params": impl.params, "metric": metric,
-            "dim": int(vectors.shape[1]), "count": int(len(vectors)), "k": int(k),
+            "dim": int(vectors.shape[1]), "count": len(vectors), "k": int(k),
             "rerank": int(rerank), "model": model,
             "build_seconds": round(time.perf_counter() - began, 3)}
     return GalleryIndex(impl, ids, vectors, meta)
