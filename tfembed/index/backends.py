@@ -43,6 +43,9 @@ class BruteForce:
     def build(self, vectors):
         self.vectors = vectors
 
+    def set_search_params(self, **params):
+        self.params.update(params)
+
     def attach(self, vectors):
         self.vectors = vectors
 
@@ -98,10 +101,16 @@ class Faiss:
             self.params["nlist"] = nlist
             index = faiss.IndexIVFFlat(faiss.IndexFlat(dim, self._faiss_metric()), dim, nlist,
                                        self._faiss_metric())
-            sample = np.random.default_rng(0).choice(n, size=min(n, 256 * nlist), replace=False)
+            # k-means on ~50 points a list: enough for faiss, minutes less than all of 10^6.
+            sample = np.random.default_rng(0).choice(n, size=min(n, 50 * nlist), replace=False)
             index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
         index.add(np.ascontiguousarray(vectors))
         self.index = index
+        self._tune()
+
+    def set_search_params(self, **params):
+        """Change ef_search / nprobe without rebuilding (speed-recall trade-off)."""
+        self.params.update(params)
         self._tune()
 
     def _tune(self):
@@ -144,6 +153,9 @@ class Hnswlib:
         index.add_items(vectors, np.arange(len(vectors)), num_threads=self.threads)
         self.index = index
         self.index.set_ef(_int(self.params, "ef_search", 128))
+
+    def set_search_params(self, **params):
+        self.params.update(params)
 
     def search(self, queries, k):
         k_found = min(k, self.index.get_current_count())
