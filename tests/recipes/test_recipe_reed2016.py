@@ -78,6 +78,25 @@ def test_tfembed_export_cli_publishes_next_version(smoke_run):
     assert (smoke_run / "export" / "2" / "saved_model.pb").exists()
 
 
+def test_gallery_index_of_the_export_answers_like_its_retrieve(smoke_run, capsys):
+    pytest.importorskip("faiss")
+    import tensorflow as tf
+
+    from tfembed.cli import main
+    from tfembed.export.versions import load_saved_model
+
+    version = str(smoke_run / "export" / "1")
+    assert main(["index", "build", "--model", version, "--backend", "faiss"]) in (None, 0)
+    assert json.loads(capsys.readouterr().out)["metric"] == "dot"  # Reed's scorer, recorded
+    texts = ["a bird with a red crown", "a small blue bird"]
+    assert main(["search", "--model", version, *texts]) in (None, 0)
+    found = json.loads(capsys.readouterr().out)
+    expected = load_saved_model(version).signatures["retrieve"](text=tf.constant(texts))
+    for query, ids, scores in zip(found, expected["ids"].numpy(), expected["scores"].numpy()):
+        assert [r["id"] for r in query["results"]] == [i.decode() for i in ids]
+        np.testing.assert_allclose([r["score"] for r in query["results"]], scores, atol=1e-3)
+
+
 def test_mirrored_strategy_with_two_cpu_replicas(tmp_path):
     run_recipe(tmp_path, "--strategy", "mirrored")
     results = json.loads((tmp_path / "results.json").read_text())
