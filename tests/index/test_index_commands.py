@@ -71,11 +71,14 @@ def test_build_then_search_matches_the_in_graph_retrieve(export_dir, capsys, bac
         np.testing.assert_allclose([r["score"] for r in query["results"]], row_scores, atol=1e-4)
 
 
-def test_build_from_an_embeddings_file_into_a_separate_directory(export_dir, tmp_path, capsys):
+@pytest.mark.parametrize("name", ["emb.npz", "embeddings-00000-of-00001.tfrecord"])
+def test_build_from_an_embeddings_file_into_a_separate_directory(export_dir, tmp_path, capsys,
+                                                                 name):
+    from tfembed.data.embeddings_file import write_embeddings
+
     rng = np.random.default_rng(1)
-    path = str(tmp_path / "emb.npz")
-    np.savez(path, ids=np.array([f"x{i}" for i in range(25)]),
-             embeddings=rng.normal(size=(25, 4)).astype("f4"))
+    path = str(tmp_path / name)  # .tfrecord: the format `tfembed embed` (Beam) writes
+    write_embeddings(path, [f"x{i}" for i in range(25)], rng.normal(size=(25, 4)).astype("f4"))
     out = str(tmp_path / "idx")
     run(capsys, "index", "build", "--model", export_dir, "--embeddings", path, "--out", out,
         "--backend", "brute_force", "--k", "3")

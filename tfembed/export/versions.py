@@ -10,16 +10,23 @@ GALLERY_FILE = "gallery.npz"  # the baked-in retrieve gallery: ids + embeddings
 
 
 def resolve_version(model_dir):
-    """A SavedModel directory, or the newest complete numbered version under an export directory."""
-    model_dir = os.fspath(model_dir)
-    if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
+    """A SavedModel directory, or the newest complete numbered version under an export directory.
+
+    Through tf.io.gfile, so gs:// (and other TF file systems) work as well as local paths.
+    """
+    from tensorflow.io import gfile
+
+    model_dir = os.fspath(model_dir).rstrip("/")
+    if gfile.exists(os.path.join(model_dir, "saved_model.pb")):
         return model_dir
-    if not os.path.isdir(model_dir):
-        raise DataError("no such model directory", model_dir)
-    versions = [int(d) for d in os.listdir(model_dir) if d.isdigit()
-                and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb"))]
+    if not gfile.isdir(model_dir):
+        raise DataError("model directory does not exist", model_dir)
+    names = [d.rstrip("/") for d in gfile.listdir(model_dir)]
+    versions = [int(d) for d in names
+                if d.isdigit() and gfile.exists(os.path.join(model_dir, d, "saved_model.pb"))]
     if not versions:
-        raise DataError("no SavedModel (saved_model.pb) and no numbered version here", model_dir)
+        raise DataError("no numbered version with a saved_model.pb under the model directory "
+                        "(expected <dir>/<version>/saved_model.pb)", model_dir)
     return os.path.join(model_dir, str(max(versions)))
 
 

@@ -4,6 +4,7 @@ import json
 import os
 
 from tfembed.errors import ConfigError
+from tfembed.export.versions import resolve_version
 from tfembed.index import gallery_index, model_files
 from tfembed.index.query_encoder import QueryEncoder, flat
 
@@ -13,7 +14,7 @@ def _dir_bytes(directory):
 
 
 def build(args, params):
-    version = model_files.resolve_version(args.model) if args.model else None
+    version = resolve_version(args.model) if args.model else None
     if version is None and not (args.embeddings and args.out and args.metric):
         raise ConfigError("without --model, pass --embeddings, --out and --metric")
     metric = model_files.model_metric(version, args.metric) if version else args.metric
@@ -35,7 +36,7 @@ def build(args, params):
 
 def _locate(args):
     """(index dir, model version dir) from --index / --model, each defaulting to the other."""
-    version = model_files.resolve_version(args.model) if args.model else None
+    version = resolve_version(args.model) if args.model else None
     index_dir = args.index or (model_files.index_dir(version) if version else None)
     if index_dir is None:
         raise ConfigError("pass --model (an export with an index) or --index")

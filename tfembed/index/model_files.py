@@ -11,11 +11,7 @@ import os
 import numpy as np
 
 from tfembed.errors import ConfigError, DataError
-from tfembed.export.versions import (
-    GALLERY_FILE,
-    SERVING_INFO,
-    resolve_version,  # noqa: F401  (re-exported)
-)
+from tfembed.export.versions import GALLERY_FILE, SERVING_INFO
 
 INDEX_DIR = os.path.join("assets.extra", "gallery_index")
 
