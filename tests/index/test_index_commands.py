@@ -95,3 +95,30 @@ def test_errors_are_clear(export_dir, tmp_path, capsys):
     assert "nothing to search for" in capsys.readouterr().err
     assert main(["search", "--index", str(tmp_path), "bird"]) == 2
     assert "no meta.json" in capsys.readouterr().err
+
+
+def test_image_queries_on_a_model_that_records_no_metric(tmp_path, capsys):
+    """Image-to-image search with the toy serving model (no tfembed.json: --metric needed)."""
+    from tfembed.serving.testing import png_bytes, publish, save_toy_model
+
+    base = str(tmp_path / "toy")
+    version = publish(base, 1, save_toy_model)
+    paths = {}
+    for name, color in (("red", (200, 30, 30)), ("blue", (20, 40, 220))):
+        paths[name] = path = str(tmp_path / f"{name}.png")
+        with open(path, "wb") as f:
+            f.write(png_bytes(color=color))
+    path = paths["red"]
+    assert main(["index", "build", "--model", base]) == 2
+    assert "pass --metric" in capsys.readouterr().err
+    from tfembed.index.query_encoder import QueryEncoder
+
+    gallery = QueryEncoder(version).embed_image_files([paths["blue"], paths["red"]])
+    np.savez(str(tmp_path / "g.npz"), ids=np.array(["blue", "red"]), embeddings=gallery)
+    run(capsys, "index", "build", "--model", base, "--metric", "dot", "--embeddings",
+        str(tmp_path / "g.npz"), "--k", "1")
+    found = run(capsys, "search", "--model", base, "--image", path)
+    assert found[0]["query"] == path and found[0]["results"][0]["id"] == "red"
+    assert found[0]["results"][0]["score"] == pytest.approx(1.0, abs=1e-5)  # unit vectors
+    assert main(["search", "--model", base, "--image", str(tmp_path / "nope.png")]) == 2
+    assert "nope.png: image file not found" in capsys.readouterr().err

@@ -1,19 +1,12 @@
 """`tfembed caption`: run an exported captioner's `generate` signature on image files."""
 
-import os
-
 from tfembed.errors import ConfigError, DataError
-from tfembed.export.versions import load_saved_model, resolve_version
+from tfembed.export.versions import load_saved_model, read_image_files, resolve_version
 
 
 def caption_images(model_dir, paths):
     """{path: caption} for encoded image files (JPEG / PNG / GIF / BMP)."""
-    encoded = []
-    for path in paths:
-        if not os.path.isfile(path):
-            raise DataError("image file not found", path)
-        with open(path, "rb") as f:
-            encoded.append(f.read())
+    encoded = read_image_files(paths)
     import tensorflow as tf
 
     version = resolve_version(model_dir)

@@ -1,4 +1,5 @@
-"""Finding the SavedModel a command should use: a version directory or the newest one."""
+"""What the command-line tools share around a SavedModel: which version to use, loading it,
+reading the image files they feed it."""
 
 import os
 
@@ -41,3 +42,14 @@ def load_saved_model(path):
             raise
         import tensorflow_text  # noqa: F401  (registers the ops, then retry)
         return tf.saved_model.load(path)
+
+
+def read_image_files(paths):
+    """Encoded bytes of each image file (decoding is the model's job), DataError if missing."""
+    encoded = []
+    for path in paths:
+        if not os.path.isfile(path):
+            raise DataError("image file not found", path)
+        with open(path, "rb") as f:
+            encoded.append(f.read())
+    return encoded

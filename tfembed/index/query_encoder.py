@@ -1,11 +1,9 @@
 """Embed queries with an exported SavedModel's embed_text / embed_image signatures."""
 
-import os
-
 import numpy as np
 
 from tfembed.errors import ConfigError, DataError
-from tfembed.export.versions import load_saved_model
+from tfembed.export.versions import load_saved_model, read_image_files
 
 
 class QueryEncoder:
@@ -31,12 +29,7 @@ class QueryEncoder:
         signature = self._signature("embed_image")
         if "image" not in signature.structured_input_signature[1]:
             raise ConfigError(f"{self.path} embeds image features, not image files")
-        encoded = []
-        for path in paths:
-            if not os.path.isfile(path):
-                raise DataError("image file not found", path)
-            with open(path, "rb") as f:
-                encoded.append(f.read())
+        encoded = read_image_files(paths)
         try:
             return signature(image=tf.constant(encoded))["embedding"].numpy()
         except tf.errors.InvalidArgumentError as err:
