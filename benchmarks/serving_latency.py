@@ -1,6 +1,6 @@
 """Latency/QPS of `tfembed serve` vs calling the SavedModel in-process, and overload.
 
-    python benchmarks/serving_latency.py --quick [--out benchmarks/results/serving_latency.json]
+    python benchmarks/serving_latency.py [--quick] [--out benchmarks/results/serving_latency.json]
 
 1. embed_text at batch 1 and 32, sequential calls: p50/p99/QPS over gRPC (server in
    a subprocess, as deployed) and in-process on the same SavedModel; the ratio is the
@@ -13,7 +13,6 @@ Uses a toy model (tfembed.serving.testing), so the numbers show the serving laye
 not a real tower.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -33,6 +32,7 @@ import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 
 from tfembed.serving.testing import predict_request, publish, save_toy_model, strings  # noqa: E402
+from _common import parse_args, row, start, write_result  # noqa: E402  (benchmarks/)
 
 
 def stats(latencies, elapsed):
@@ -135,23 +135,33 @@ def overload_phase(base, seconds, concurrency=4, deadline=0.25):
             "requests": total, "counts": counts}
 
 
+def summary_rows(result):
+    rows = []
+    for name, b in result["latency"].items():
+        g, p = b["grpc"], b["in_process"]
+        rows.append(row(f"embed_text p50 over gRPC, {name.replace('_', ' ')}", g["p50_ms"], "ms",
+                        note=f"in-process {p['p50_ms']} ms ({b['p50_ratio_grpc_vs_in_process']}x); "
+                        f"p99 {g['p99_ms']} ms; {g['qps']} QPS sequential; toy model"))
+    o = result["overload_2x"]
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(o["counts"].items()))
+    rows.append(row(f"overload at 2x capacity, max_concurrent_requests {o['max_concurrent_requests']}",
+                    round(o["counts"].get("ok", 0) / max(o["requests"], 1), 3), "fraction ok",
+                    note=f"{counts} of {o['requests']}; capacity {o['capacity_qps']} QPS, offered "
+                    f"{o['offered_qps']}; deadline {o['deadline_ms']} ms"))
+    return rows
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results",
-                                                      "serving_latency.json"))
-    parser.add_argument("--quick", action="store_true", help="a few-second run")
-    args = parser.parse_args(argv)
+    args = parse_args("serving_latency", __doc__.split("\n")[0], argv)
+    began = start()
     n, seconds = (200, 2.0) if args.quick else (2000, 10.0)
     with tempfile.TemporaryDirectory() as tmp:
         fast, slow = os.path.join(tmp, "fast"), os.path.join(tmp, "slow")
         publish(fast, 1, lambda p: save_toy_model(p, dim=64, buckets=4096))
         publish(slow, 1, lambda p: save_toy_model(p, dim=64, buckets=4096, delay_ms=20))
-        result = {"quick": args.quick, "cpu_count": os.cpu_count(),
-                  "latency": latency_phase(fast, n), "overload_2x": overload_phase(slow, seconds)}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+        result = {"latency": latency_phase(fast, n), "overload_2x": overload_phase(slow, seconds)}
     print(json.dumps(result, indent=2))
+    write_result("serving_latency", args, began, result, summary_rows(result))
 
 
 if __name__ == "__main__":

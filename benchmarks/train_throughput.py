@@ -6,7 +6,6 @@ initialises) on the synthetic birds; examples/second excludes the first (tracing
     python benchmarks/train_throughput.py [--quick] [--out benchmarks/results/train_throughput.json]
 """
 
-import argparse
 import json
 import os
 import pathlib
@@ -14,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import _common
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 ENCODERS = ["char_cnn_rnn", "word_cnn_rnn", "char_lstm", "word_lstm", "char_cnn", "word_cnn",
@@ -37,11 +38,23 @@ def measure(encoder, strategy, steps):
                 "wall_seconds": round(time.perf_counter() - began, 1)}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="3 encoders, 20 steps")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "train_throughput.json"))
-    args = parser.parse_args()
+def summary_rows(rows, steps):
+    out = []
+    for r in rows:
+        eps = r["default"].get("examples_per_second")
+        note = (f"whole-recipe run, {steps} steps of 40; 2 replicas "
+                f"{r['mirrored'].get('examples_per_second', 'failed')} examples/s "
+                f"({r['mirrored_over_default']}x)")
+        if eps is None:
+            note = f"failed: {r['default']['error'][-200:]}"
+        out.append(_common.row(f"reed2016 {r['encoder']} + small CNN, synthetic birds, 1 replica",
+                               eps or "failed", "examples/s", note=note))
+    return out
+
+
+def main(argv=None):
+    args = _common.parse_args("train_throughput", __doc__, argv)
+    began = _common.start()
     encoders = ["char_cnn_rnn", "bow", "attributes"] if args.quick else ENCODERS
     steps = 20 if args.quick else 60
     rows = []
@@ -53,11 +66,11 @@ def main():
         row["mirrored_over_default"] = round(eps[1] / eps[0], 3) if all(eps) else None
         rows.append(row)
         print(json.dumps(row))
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"benchmark": "train_throughput", "recipe": "reed2016", "data": "synthetic_birds",
-                   "batch_size": 40, "steps": steps, "rows": rows}, f, indent=2)
+    _common.write_result("train_throughput", args, began,
+                         {"recipe": "reed2016", "data": "synthetic_birds", "batch_size": 40,
+                          "steps": steps, "rows": rows}, summary_rows(rows, steps))
+    return 1 if any("error" in r[s] for r in rows for s in ("default", "mirrored")) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
