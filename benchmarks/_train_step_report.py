@@ -3,8 +3,8 @@
 import _common
 
 
-def derive(default, mirrored, roofline):
-    """Figures at the recipe batch: GFLOP/s, fraction, eager and 2-replica ratios."""
+def derive(default, mirrored, roofline, op_by_op=None):
+    """Figures at the recipe batch: GFLOP/s, fraction, eager, 2-replica and XLA-update ratios."""
     if "error" in default:
         return {"error": default["error"]}
     rows = default["rows"]
@@ -26,6 +26,9 @@ def derive(default, mirrored, roofline):
         out["two_over_one_replica"] = round(eps / base["examples_per_second"], 3)
     elif mirrored:
         out["mirrored_error"] = mirrored["error"]
+    if op_by_op and "error" not in op_by_op:
+        out["xla_update_over_op_by_op"] = round(
+            base["examples_per_second"] / op_by_op["rows"][0]["examples_per_second"], 3)
     return out
 
 
@@ -51,6 +54,8 @@ def summarise(models, roofline, sweep_label):
                 f"{d['achieved_gflops']} GFLOP/s; tf.function+tf.data "
                 f"{d.get('compiled_over_eager')}x the eager loop"
                 + (f"; 2 replicas {d['two_over_one_replica']}x 1" if "two_over_one_replica" in d else "")
+                + (f"; XLA optimizer update {d['xla_update_over_op_by_op']}x op by op"
+                   if "xla_update_over_op_by_op" in d else "")
                 + ("; input pipeline alone < 1.2x the step rate" if d["input_bound"] else ""))
         rows.append(_common.row(f"train step: {m['label']}", round(100 * frac, 1) if frac else None,
                                 "% of roofline", "≥ 50%" if m["fixed_feature"] else None,

@@ -60,14 +60,14 @@ def build(recipe, recipe_argv, batch, strategy, workdir):
     raise RuntimeError(f"recipe {recipe} finished without reaching the trainer")
 
 
-def measure(got, batch, seconds, eager, workdir, parts=False):
+def measure(got, batch, seconds, eager, workdir, parts=False, xla_update=True):
     from tfembed.training.trainer import Trainer, make_optimizer
 
     t, strategy = got.cfg["train"], got.strategy
     with strategy.scope():
         optimizer = make_optimizer(t["optimizer"], t["learning_rate"])
     trainer = Trainer(got.model, optimizer, strategy, workdir, t["steps"], batch,
-                      checkpoint_every=10 ** 9, verbose=0)
+                      checkpoint_every=10 ** 9, verbose=0, xla_update=xla_update)
     step = trainer._train_step_fn()  # the library's compiled step, as Trainer.fit runs it
     iterator = iter(strategy.experimental_distribute_dataset(got.dataset_fn(0)))
     began = time.perf_counter()
@@ -106,6 +106,8 @@ def main():
     parser.add_argument("--breakdown", action="store_true",
                         help="also time the parts of the step at the first batch size")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per figure")
+    parser.add_argument("--op-by-op-update", action="store_true",
+                        help="run the optimizer update op by op (Trainer xla_update=False)")
     parser.add_argument("--out", required=True)
     parser.add_argument("recipe_args", nargs="*")
     args = parser.parse_args()
@@ -120,7 +122,7 @@ def main():
                         strategy, workdir)
             batch = got.cfg["train"]["batch_size"]
             rows.append(dict(measure(got, batch, args.seconds, args.eager and i == 0, workdir,
-                                     args.breakdown and i == 0),
+                                     args.breakdown and i == 0, not args.op_by_op_update),
                              recipe_batch=size == "recipe"))
         print(json.dumps(rows[-1]), flush=True)
     with open(args.out, "w") as f:

@@ -40,7 +40,8 @@ QUICK = {"reed2016 attributes, fixed features", "zhang2017 DEM attribute MLP",
 SWEEP = MODELS[0][0]
 
 
-def run_worker(recipe, recipe_args, strategy, batch_sizes, eager, seconds, parts=False):
+def run_worker(recipe, recipe_args, strategy, batch_sizes, eager, seconds, parts=False,
+               op_by_op_update=False):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "worker.json")
         cmd = ([sys.executable, WORKER, "--recipe", recipe, "--strategy", strategy,
@@ -87,9 +88,13 @@ def main(argv=None):
                                  parts=label == SWEEP)
             mirrored = (run_worker(recipe, recipe_args, "mirrored", ["recipe"], False, seconds)
                         if label == SWEEP or not args.quick else None)
+            # the Trainer compiles the optimizer update with XLA on one replica: what it buys
+            op_by_op = (run_worker(recipe, recipe_args, "default", ["recipe"], False, seconds,
+                                   op_by_op_update=True) if fixed else None)
             models.append({"label": label, "recipe": recipe, "data": kind or "synthetic (recipe default)",
                            "overrides": sets, "fixed_feature": fixed, "default": default,
-                           "mirrored": mirrored, "derived": report.derive(default, mirrored, roofline)})
+                           "mirrored": mirrored, "op_by_op_update": op_by_op,
+                           "derived": report.derive(default, mirrored, roofline, op_by_op)})
             print(json.dumps({"label": label, **models[-1]["derived"]}), flush=True)
     check = next((report.reed_cross_check(m["default"]["rows"][0]) for m in models
                   if m["label"] == SWEEP and "error" not in m["derived"]), None)

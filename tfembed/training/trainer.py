@@ -26,12 +26,13 @@ class Trainer:
 
     def __init__(self, model, optimizer, strategy, workdir, steps, global_batch_size,
                  checkpoint_every=100, log_every=10, eval_every=0, eval_fn=None,
-                 select_metric=None, verbose=1):
+                 select_metric=None, verbose=1, xla_update=True):
         self.model, self.optimizer, self.strategy = model, optimizer, strategy
         self.workdir, self.steps, self.global_batch_size = workdir, steps, global_batch_size
         self.checkpoint_every, self.log_every = checkpoint_every, log_every
         self.eval_every, self.eval_fn, self.select_metric = eval_every, eval_fn, select_metric
         self.verbose = verbose and is_chief()
+        self.xla_update = xla_update
         with strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
             self.best = tf.Variable(float("-inf"), dtype=tf.float64, trainable=False)
@@ -54,13 +55,14 @@ class Trainer:
 
     def _train_step_fn(self):
         model, optimizer, strategy = self.model, self.optimizer, self.strategy
+        apply_update = self._update_fn()
 
         def replica_step(batch):
             with tf.GradientTape() as tape:
                 loss = model.compute_batch_loss(batch, training=True)
             variables = model.trainable_variables
             grads = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(grads, variables))
+            apply_update(grads, variables)
             return loss
 
         @tf.function
@@ -70,6 +72,22 @@ class Trainer:
             return strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
 
         return train_step
+
+    def _update_fn(self):
+        """The optimizer update, XLA-compiled on one replica: the element-wise update of every
+        weight is memory-bound and, run op by op, costs as much as the forward and backward pass
+        of a fixed-feature model (benchmarks/train_step.py). Not with several replicas (the
+        update all-reduces gradients) nor with sparse gradients (embedding lookups)."""
+        optimizer, variables = self.optimizer, self.model.trainable_variables
+        compiled = tf.function(lambda grads: optimizer.apply(grads, variables), jit_compile=True)
+
+        def apply_update(grads, variables):
+            usable = all(g is not None and not isinstance(g, tf.IndexedSlices) for g in grads)
+            if self.xla_update and usable and self.strategy.num_replicas_in_sync == 1:
+                compiled(list(grads))
+            else:
+                optimizer.apply_gradients((g, v) for g, v in zip(grads, variables) if g is not None)
+        return apply_update
 
     def _evaluate(self, step):
         metrics = self.eval_fn(self.model)
