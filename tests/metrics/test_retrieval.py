@@ -103,6 +103,17 @@ def test_ap_matches_loop(seed, k):
     np.testing.assert_allclose(got, ref, equal_nan=True)
 
 
+@pytest.mark.parametrize("levels", [3, 1000, None])  # heavy ties, some, none (floats)
+def test_top_k_order_equals_the_stable_full_sort(levels):
+    rng = np.random.default_rng(levels or 7)
+    scores = rng.random((40, 500)) if levels is None else rng.integers(0, levels, (40, 500))
+    scores = scores.astype(float)
+    scores[3] = 1.0  # a row of equal scores
+    for k in (1, 5, 50, 62, 500):
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(R.top_k_order(scores, k), expected)
+
+
 @pytest.mark.parametrize("n,r,k", [(6, 2, 3), (6, 4, 2), (5, 1, 5), (5, 5, 5), (1, 1, 1)])
 def test_chance_ap_exact_by_enumeration(n, r, k):
     rel = np.array([1] * r + [0] * (n - r), bool)

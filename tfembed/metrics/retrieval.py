@@ -19,6 +19,25 @@ import numpy as np
 PROTOCOLS = ("flickr_1k", "coco_1k_5fold", "coco_5k")
 
 
+def top_k_order(scores, k):
+    """The first k columns of ``np.argsort(-scores, axis=1, kind="stable")`` (ties by index
+    ascending) without sorting whole rows: partition, then sort only the k chosen."""
+    scores = np.asarray(scores)
+    n = scores.shape[1]
+    if k >= n or k * 8 > n:  # small rows: a full sort is as cheap
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    key = -scores
+    kth = np.partition(key, k - 1, axis=1)[:, k - 1:k]  # the k-th smallest key of each row
+    below = key < kth
+    tied = key == kth
+    # all items strictly better, then the lowest-index items tied with the k-th: exactly k
+    need = k - below.sum(axis=1, keepdims=True)
+    chosen = below | (tied & (np.cumsum(tied, axis=1) <= need))
+    cols = np.nonzero(chosen)[1].reshape(len(scores), k)  # ascending index within each row
+    order = np.argsort(np.take_along_axis(key, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)
+
+
 def average_precision_at_k(scores, relevant, k):
     """Per-query AP@k, ``np.ndarray[Q]``.
 
@@ -33,7 +52,7 @@ def average_precision_at_k(scores, relevant, k):
         raise ValueError(f"scores {scores.shape} / relevant {relevant.shape} must be equal 2-D")
     if k < 1:
         raise ValueError("k must be >= 1")
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    order = top_k_order(scores, k)
     rel = np.take_along_axis(relevant, order, axis=1)
     hits = np.cumsum(rel, axis=1)
     prec = hits / np.arange(1, rel.shape[1] + 1)
