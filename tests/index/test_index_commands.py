@@ -64,6 +64,7 @@ def test_build_then_search_matches_the_in_graph_retrieve(export_dir, capsys, bac
     assert built["index"] == os.path.join(export_dir, "1", "assets.extra", "gallery_index")
     assert (built["count"], built["dim"], built["metric"]) == (GALLERY, 4, "dot")
     found = run(capsys, "search", "--model", export_dir, *TEXTS)
+    assert run(capsys, "search", "--index", built["index"], *TEXTS) == found  # model: around it
     ids, scores = in_graph_retrieve(export_dir, TEXTS)
     assert [q["query"] for q in found] == TEXTS
     for query, row_ids, row_scores in zip(found, ids, scores):

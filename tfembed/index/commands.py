@@ -41,8 +41,10 @@ def _locate(args):
     if index_dir is None:
         raise ConfigError("pass --model (an export with an index) or --index")
     index = gallery_index.load(index_dir)
-    if version is None:
-        version = index.meta.get("model")
+    if version is None:  # the version the index sits in, else the one it recorded
+        inside = os.path.dirname(os.path.dirname(os.path.abspath(index_dir)))
+        on_disk = os.path.isfile(os.path.join(inside, "saved_model.pb"))
+        version = inside if on_disk else index.meta.get("model")
         if not version or not os.path.isdir(version):
             raise ConfigError(f"{index_dir}: the model it was built from ({version}) is not "
                               f"there; pass --model to embed the queries")
