@@ -221,3 +221,49 @@ def test_coco_1k_5fold_folds_and_callable():
     assert_dict_close(via_fn, expect)
     with pytest.raises(ValueError):
         R.coco_1k_5fold(sim[:-1], t2i[:-3], n_folds=n_folds, fold_size=fold)
+
+
+# ---------------------------------------------------------------- Reed's AP@k (precision@k)
+def reed_retrieval_at_k_ref(scores, matches, k):
+    """Slow port of reedscot/cvpr2016 util/util_retrieval.lua `retrieval_at_k`: sort each
+    query's images by score (descending; ties by index here), keep the match flags of the
+    first k, and average them over queries and positions (`torch.mean(matches:narrow(2,1,k))`)."""
+    rows = []
+    for q in range(len(scores)):
+        order = ranking(scores[q])
+        rows.append([float(matches[q][j]) for j in order[:k]])
+    return float(np.mean(rows))
+
+
+def test_reed_ap_is_precision_at_k_by_hand():
+    # Ranked relevance 1,0,1,0,0,1 (R = 3): 2 of the top 4 match -> 0.5.
+    scores = np.array([[6, 5, 4, 3, 2, 1.0]])
+    rel = np.array([[1, 0, 1, 0, 0, 1]], bool)
+    assert R.precision_at_k(scores, rel, 4)[0] == pytest.approx(0.5)  # truncated AP: 5/9
+    assert R.precision_at_k(scores, rel, 2)[0] == pytest.approx(0.5)
+    assert R.precision_at_k(scores, rel, 1)[0] == 1.0
+    # k beyond N: precision over all N items, like narrowing to what there is.
+    assert R.precision_at_k(scores, rel, 50)[0] == pytest.approx(0.5)
+    # A query with no relevant item scores 0 and still counts in the mean (Reed averages
+    # over every class query).
+    two = np.vstack([scores, scores])
+    assert R.mean_precision_at_k(two, np.vstack([rel, np.zeros_like(rel)]), 4) == 0.25
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", [1, 5, 50])
+def test_reed_ap_matches_the_lua_loop(seed, k):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 5, size=(10, 60)).astype(float)  # many ties
+    rel = rng.random((10, 60)) < 0.15
+    assert R.mean_precision_at_k(scores, rel, k) == pytest.approx(
+        reed_retrieval_at_k_ref(scores, rel, k))
+
+
+@pytest.mark.parametrize("n,r,k", [(6, 2, 3), (6, 4, 2), (5, 1, 5), (5, 5, 5), (4, 1, 9)])
+def test_chance_precision_exact_by_enumeration(n, r, k):
+    rel = np.array([1] * r + [0] * (n - r), bool)
+    ps = [R.precision_at_k(np.zeros((1, n)), rel[list(p)][None], k)[0]
+          for p in itertools.permutations(range(n))]
+    assert R.chance_precision_at_k(rel[None], k) == pytest.approx(np.mean(ps))
+    assert R.chance_precision_at_k(rel[None], k) == pytest.approx(r / n)

@@ -14,7 +14,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = str(REPO / "recipes" / "reed2016.py")
 METRICS = ["zsl_top1_per_image", "zsl_top1_per_class", "retrieval_ap@1", "retrieval_ap@5",
-           "retrieval_ap@10", "retrieval_ap@50", "retrieval_single_query_ap@50"]
+           "retrieval_ap@10", "retrieval_ap@50", "retrieval_single_query_ap@50",
+           "retrieval_map@50", "retrieval_single_query_map@50"]
 
 
 def run_recipe(workdir, *args, check=True):

@@ -1,5 +1,6 @@
-"""Retrieval metrics: AP@k (Reed 2016) and image-text Recall@K (Karpathy 2015,
-Wang 2016, VSE++).  Pure NumPy; higher score = more similar.
+"""Retrieval metrics: Reed 2016's AP@k (a precision@k), truncated mean AP@k, and
+image-text Recall@K (Karpathy 2015, Wang 2016, VSE++).  Pure NumPy; higher score =
+more similar.
 
 Tie rule used everywhere in this package: items with equal score are ranked
 by item index ascending (what a stable sort of ``-score`` gives).  It is
@@ -39,13 +40,14 @@ def top_k_order(scores, k):
 
 
 def average_precision_at_k(scores, relevant, k):
-    """Per-query AP@k, ``np.ndarray[Q]``.
+    """Per-query truncated average precision, ``np.ndarray[Q]``.
 
     Items are ranked by score (ties by item index ascending) and
     ``AP@k = sum_{i<=k} P@i * rel_i / min(k, R)`` with ``R`` the number of
-    relevant items of the query (the definition used for Reed 2016's
-    retrieval AP@50).  A perfect ranking gives 1.  Queries with ``R == 0``
-    give ``nan`` (excluded by :func:`mean_ap_at_k`).
+    relevant items of the query.  A perfect ranking gives 1.  Queries with
+    ``R == 0`` give ``nan`` (excluded by :func:`mean_ap_at_k`).  This is *not*
+    what Reed et al. 2016 call AP@50: see :func:`precision_at_k`.  Reported as
+    ``retrieval_map@K``.
     """
     scores, relevant = np.asarray(scores), np.asarray(relevant, dtype=bool)
     if scores.ndim != 2 or scores.shape != relevant.shape:
@@ -60,6 +62,46 @@ def average_precision_at_k(scores, relevant, k):
     with np.errstate(invalid="ignore", divide="ignore"):
         ap = (prec * rel).sum(axis=1) / np.minimum(k, n_rel)
     return np.where(n_rel > 0, ap, np.nan)
+
+
+def precision_at_k(scores, relevant, k):
+    """Per-query precision@k, ``np.ndarray[Q]``: the fraction of the top
+    ``min(k, N)`` items (ties by item index ascending) that are relevant.
+
+    This is Reed et al. 2016's "AP@k" (Table 1/2, "AP@50"): their evaluation
+    code (reedscot/cvpr2016 ``util/util_retrieval.lua``, ``retrieval_at_k``)
+    sorts the images of all test classes by score for each class query, marks
+    the images of the query's class, and returns
+    ``torch.mean(matches:narrow(2, 1, k))`` -- the mean over queries of the
+    fraction of matches in the top k.  Queries with no relevant item score 0
+    (Reed averages over every query).
+    """
+    scores, relevant = np.asarray(scores), np.asarray(relevant, dtype=bool)
+    if scores.ndim != 2 or scores.shape != relevant.shape:
+        raise ValueError(f"scores {scores.shape} / relevant {relevant.shape} must be equal 2-D")
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    order = top_k_order(scores, k)
+    return np.take_along_axis(relevant, order, axis=1).mean(axis=1)
+
+
+def mean_precision_at_k(scores, relevant, k):
+    """Mean precision@k over all queries (Reed 2016's AP@k); nan with no query."""
+    p = precision_at_k(scores, relevant, k)
+    return float(p.mean()) if p.size else float("nan")
+
+
+def chance_precision_at_k(relevant, k):
+    """Exact expected precision@k of a uniformly random ranking: each of the top
+    ``min(k, N)`` positions holds a relevant item w.p. ``R/N``, so
+    ``E[P@k] = R/N`` per query, averaged over queries like
+    :func:`mean_precision_at_k`."""
+    relevant = np.asarray(relevant, dtype=bool)
+    if relevant.ndim != 2:
+        raise ValueError("relevant must be 2-D [Q, N]")
+    if relevant.size == 0:
+        return float("nan")
+    return float(np.mean(relevant.sum(axis=1) / relevant.shape[1]))
 
 
 def mean_ap_at_k(scores, relevant, k):
