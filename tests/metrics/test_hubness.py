@@ -35,13 +35,26 @@ def test_k_occurrence_matches_loop(seed, k, chunk):
 
 
 def test_skewness_hand():
-    # All 3 queries pick item 0 among 4 items: N_1 = [3, 0, 0, 0].
+    # All 3 queries pick item 0 among 4 items: N_1 = [3, 0, 0, 0], mean 3/4.
     scores = np.array([[1.0, 0, 0, 0]] * 3)
-    # population skewness m3 / m2^1.5 = 2/sqrt(3); adjusted = that * sqrt(12)/2 = 2.
-    assert H.n_k_skewness(scores) == pytest.approx(2.0)
-    assert H.n_k_skewness(scores, bias=True) == pytest.approx(2 / np.sqrt(3))
+    # DEM's formula: m3 = (2.25^3 - 3 * 0.75^3) / 4 = 81/32,
+    # Var = (2.25^2 + 3 * 0.75^2) / 4 = 27/16, skew = (81/32) / (27/16)^1.5 = 2/sqrt(3).
+    assert H.n_k_skewness(scores) == pytest.approx(2 / np.sqrt(3))
+    # The adjusted sample skewness is larger by sqrt(4*3)/2: not the paper's definition.
+    assert H.n_k_skewness(scores, bias=False) == pytest.approx(2.0)
+
+
+def test_skewness_is_dem_formula_by_loop():
+    # Zhang et al. 2017 Sec. 4.3: sum((N - E[N])^3)/l / Var[N]^(3/2), written out.
+    rng = np.random.default_rng(3)
+    scores = rng.random((40, 7)) ** np.arange(1, 8)  # uneven: some items are hubs
+    n1 = k_occ_ref(scores, 1)
+    mean = sum(n1) / len(n1)
+    var = sum((x - mean) ** 2 for x in n1) / len(n1)
+    expect = sum((x - mean) ** 3 for x in n1) / len(n1) / var ** 1.5
+    assert H.n_k_skewness(scores, 1) == pytest.approx(expect)
 
 
 def test_skewness_no_hubs_and_too_few_items():
     assert H.n_k_skewness(np.eye(4)) == 0.0  # every item once
-    assert np.isnan(H.n_k_skewness(np.array([[1.0, 0], [1.0, 0]])))
+    assert np.isnan(H.n_k_skewness(np.array([[1.0, 0], [1.0, 0]]), bias=False))

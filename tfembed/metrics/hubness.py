@@ -36,16 +36,16 @@ def k_occurrence(scores, k=1, chunk_size=1024):
     return counts
 
 
-def n_k_skewness(scores, k=1, bias=False):
+def n_k_skewness(scores, k=1, bias=True):
     """Skewness of the ``N_k`` distribution over items (hubness measure).
 
-    Uses ``scipy.stats.skew(N_k, bias=bias)``.  Default ``bias=False`` is the
-    adjusted Fisher-Pearson sample skewness; Radovanović's formula
-    ``E[(N_k - mu)^3] / sigma^3`` is ``bias=True``.  The two differ by the
-    factor ``sqrt(N(N-1))/(N-2)`` -- not negligible for few items (1.19 at
-    N=10 classes), so state the choice when comparing with papers.
-    A constant ``N_k`` (no hubs at all) gives 0.0; fewer than 3 items gives
-    nan for ``bias=False``.
+    Zhang et al. 2017 (DEM), Sec. 4.3, after Radovanović et al. 2010:
+    ``S_{N_k} = (sum_{i=1..l} (N_k(i) - E[N_k])^3 / l) / Var[N_k]^{3/2}`` over the
+    ``l`` items -- the plain (population) skewness, ``scipy.stats.skew(N_k,
+    bias=True)``, the default here.  ``bias=False`` gives the adjusted
+    Fisher-Pearson sample skewness, larger by ``sqrt(l(l-1))/(l-2)`` (1.19 at l=10
+    classes): not the paper's number.  A constant ``N_k`` (no hubs at all) gives
+    0.0; fewer than 3 items gives nan for ``bias=False``.
     """
     occ = k_occurrence(scores, k).astype(np.float64)
     if occ.size and np.all(occ == occ[0]):
