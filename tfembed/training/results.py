@@ -23,6 +23,8 @@ def write_results(workdir, recipe, dataset, protocol, metrics, chance, config, t
         "chance": {k: round(float(v), 6) for k, v in chance.items()},
         "timing": timing, "config": config, "notes": list(notes),
         "versions": library_versions(),
+        # The command line as given (relative paths are relative to `cwd`): REPRODUCTION.md.
+        "command": list(sys.argv), "cwd": os.getcwd(),
     }
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "results.json"), "w") as f:
