@@ -43,7 +43,7 @@ def zhang(root, side, method, t1, dataset="xlsa17/CUB"):
     cfg = {"data.source": "xlsa17", "data.root": "../shared/data/xlsa17", "data.dataset": "CUB",
            "data.features": "../shared/data/cub/lite0.mat", "semantic_side": side,
            "method": method, "train.steps": 3000, "train.batch_size": 64,
-           "table_notes": ["sentences come from Reed's encoder"]}
+           "table_notes": ["the class sentence embeddings come from Reed's encoder"]}
     return write(root, f"zhang/{side}/{method}", "zhang2017", dataset, "gbu_per_class", metrics,
                  chance, cfg)
 
@@ -112,7 +112,9 @@ def test_zhang_gbu_rows_with_same_run_baselines(tmp_path):
     assert "T1: 62.8<br>GZSL u/s/H: 30.0 / 60.0 / 40.0<br>N1 skew: -0.30" in row
     assert "T1: 2.0<br>GZSL u/s/H: 0.5 / 0.5 / 0.5<br>N1 skew: 0.24" in row
     assert "eszsl T1 35.9, H 40.0" in row  # the sibling baseline of the same run
-    assert "sentences come from Reed's encoder" in row
+    assert "sentence embeddings come from Reed's encoder" in table[str(sent)]
+    assert "Reed's encoder" not in row  # a note about the sentences side only
+    assert "3000 steps x batch 64 |" in row  # no optimizer recorded: no "(None, ...)"
     assert "EfficientNet-Lite0" in row and "ResNet-101" in row  # ours vs the paper's features
     assert "T1: 53.9" in table[str(eszsl)]  # Xian et al.'s ESZSL on GBU
     assert "– (no comparable number: the paper reports no number for this variant" \

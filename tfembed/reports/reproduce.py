@@ -243,9 +243,12 @@ def deviations(res, paper):
         out.append(f"label embedding: {cfg.get('labels.word_vectors')} class-name vectors "
                    "(the GBU DeViSE row embeds class attributes)")
     if "train.steps" in cfg:
+        opt = f" ({cfg['train.optimizer']}, lr {cfg.get('train.learning_rate')})" \
+            if cfg.get("train.optimizer") else ""
         out.append(f"training: {cfg['train.steps']} steps x batch {cfg.get('train.batch_size')}"
-                   f" ({cfg.get('train.optimizer')}, lr {cfg.get('train.learning_rate')})")
-    out += [str(n) for n in cfg.get("table_notes") or []]
+                   + opt)
+    side = str(cfg.get("semantic_side", "")).rstrip("s")  # zhang2017: notes of one side only
+    out += [str(n) for n in cfg.get("table_notes") or [] if side in str(n).lower()]
     return out + STATIC.get(recipe, [])
 
 
@@ -302,8 +305,8 @@ def command(path, res):
     for key in list(COMMAND_KEYS) + data_keys:
         if cfg.get(key) is not None:
             parts += ["--set", f"{key}={cfg[key]}"]
-    how = "reconstructed from the config (other settings: the recipe's defaults then; the " \
-          "full config is in results.json)"
+    how = "reconstructed from the config: other settings were the recipe's defaults at the " \
+          "time, the full config is in results.json"
     if argv:
         how += f"; recorded argv was {' '.join(map(str, argv))!r}"
     return shlex.join(parts), how
