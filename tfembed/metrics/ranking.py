@@ -1,4 +1,4 @@
-"""Semantic-retrieval ranking metrics (Gordo & Larlus 2017).
+"""Semantic-retrieval ranking metrics (Gordo & Larlus, CVPR 2017, section 6 and Table 2).
 
 ``pred[q, n]`` is the model similarity of query ``q`` to database item ``n``;
 ``true_rel[q, n] >= 0`` the ground-truth relevance (tf-idf similarity of the
@@ -9,9 +9,30 @@ With ``exclude_self=True`` and a square matrix (queries = database, the
 leave-one-out setting) the query's own item is removed from its ranking and
 from its ideal ranking.  Queries whose metric is undefined (see each
 function) are skipped; the mean over no query is ``nan``.
+
+How the paper's Table 2 numbers are read (what these functions reproduce):
+
+* NDCG@R and PCC@R are the plain metrics of Fig. 2 (left, centre): "NDCG and
+  PCC achieved by the different models as a function of the number of
+  retrieved images R, where the ground truth is determined by the tf-idf
+  similarity".  Nothing is subtracted: Table 2's text-oracle row (the tf-idf
+  similarity ranking itself) scores NDCG AUC = PCC AUC = 100, i.e. 1 at every
+  R, and its random row is 10.2 / -0.2, not 0 / 0: a chance-corrected
+  ``(m - random) / (1 - random)`` would put random at 0, so the plain ratio to
+  the ideal DCG is what the table reports.  Random NDCG is then about
+  ``E[rel of an unrelated image] / E[rel of the best images]`` of the data
+  (see :func:`ndcg_at_r`), random PCC is 0.
+* The x axis of Fig. 2 is R from 1 to 1,000 on a log scale; the "AUC of the
+  NDCG and PCC curves" (Table 2 caption) is the area under those curves as
+  plotted, divided by the width of the axis, so a curve equal to 1 everywhere
+  has AUC 1 (Table 2 prints x 100).  See :func:`r_axis` and
+  :func:`area_under_curve`.
 """
 
 import numpy as np
+
+#: Fig. 2 of the paper plots R = 1 .. 1,000.
+PAPER_R_MAX = 1000
 
 
 def _prepare(pred, true_rel, exclude_self):
@@ -32,10 +53,22 @@ def _nanmean(values):
 
 
 def ndcg_at_r(pred, true_rel, r, exclude_self=True):
-    """Mean NDCG@R.
+    """Mean NDCG@R (Gordo & Larlus 2017, Fig. 2 left; Jarvelin & Kekalainen 2002, with
+    the usual log2(i + 1) discount and the relevance itself as the gain).
 
-    ``DCG@R = sum_{i<=R} true_rel_i / log2(i + 1)`` over the top-R items by
-    ``pred``, divided by the ideal DCG@R (top-R of ``true_rel`` itself).
+    For a query, with ``g_i`` the ground-truth relevance (tf-idf similarity, used
+    as the gain as is) of the item ranked ``i``-th by ``pred``::
+
+        DCG@R  = sum_{i=1..R} g_i / log2(i + 1)
+        NDCG@R = DCG@R / IDCG@R
+
+    ``IDCG@R`` is the DCG@R of the ideal ranking: the R most relevant items of
+    the whole database (not of the retrieved R), so NDCG@R = 1 for the tf-idf
+    oracle at every R (Table 2, text oracle: 100) and nothing is subtracted.
+    For a uniformly random ranking the expectation is exact per query,
+    ``E[NDCG@R] = mean(g) * sum_{i<=R} 1/log2(i+1) / IDCG@R``, about the mean
+    relevance over the relevance of the best items: a property of the data
+    (Table 2's random row, 10.2, is this on Visual Genome), not of a method.
     ``R`` larger than the number of items is clamped.  A query whose ideal
     DCG is 0 (no relevant item) is skipped.
     """
@@ -52,11 +85,14 @@ def ndcg_at_r(pred, true_rel, r, exclude_self=True):
 
 
 def pcc_at_r(pred, true_rel, r, exclude_self=True):
-    """Mean Pearson correlation between ``pred`` and ``true_rel`` over each
-    query's top-R items by ``pred``.
+    """Mean PCC@R (Gordo & Larlus 2017, Fig. 2 centre): the Pearson correlation
+    between ``pred`` and ``true_rel`` over each query's top-R items by ``pred``,
+    averaged over queries.
 
-    A query is skipped when ``pred`` or ``true_rel`` has zero variance over its
-    top-R items (correlation undefined; this includes ``R == 1``).
+    The tf-idf oracle (pred = true_rel) scores 1 (Table 2: 100); a random
+    ranking 0 in expectation (Table 2: -0.2 +- 0.7 on the x100 scale).  A query
+    is skipped when ``pred`` or ``true_rel`` has zero variance over its top-R
+    items (correlation undefined; this includes ``R == 1``).
     """
     pred, true_rel = _prepare(pred, true_rel, exclude_self)
     if r < 1:
@@ -79,10 +115,32 @@ def curve(metric_fn, pred, true_rel, rs, **kwargs):
     return [float(metric_fn(pred, true_rel, int(r), **kwargs)) for r in rs]
 
 
-def area_under_curve(rs, values):
-    """Trapezoid area under ``values(rs)`` divided by ``rs[-1] - rs[0]``, i.e. the
-    mean height of the curve, so a metric equal to 1 at every R gives 1.0
-    (``ndcg_auc``, ``pcc_auc``).  ``rs`` must be strictly increasing; a single
+def r_axis(n_database, r_max=PAPER_R_MAX, points=20):
+    """The R values of the NDCG@R / PCC@R curves: Fig. 2's axis, R = 1 .. ``r_max``
+    (1,000 in the paper), log-spaced integers, capped at ``n_database - 1`` so a
+    small test set never ranks its whole database (where every ranking has the
+    same PCC and an NDCG near 1: the old R = N - 1 end made random score high).
+
+    ``n_database`` is the number of items each query ranks (N - 1 for a
+    leave-one-out test set of N images).  Needs ``n_database >= 2``.
+    """
+    top = min(int(r_max), int(n_database) - 1)
+    if top < 1:
+        raise ValueError(f"need at least 2 database items for an R axis, got {n_database}")
+    return np.unique(np.round(np.geomspace(1, top, points)).astype(np.int64))
+
+
+def area_under_curve(rs, values, log_axis=True):
+    """Area under ``values(rs)`` divided by the axis width: the mean height of the
+    curve, so a metric equal to 1 at every R gives 1.0 (Table 2's x100 scale
+    gives 100).
+
+    ``log_axis=True`` (``ndcg_auc``, ``pcc_auc``): trapezoids over ``log R``, the
+    axis Fig. 2 plots the curves on (R = 1 .. 1,000 log-scale), i.e.
+    ``sum_k (v_k + v_{k+1}) / 2 * log(R_{k+1} / R_k) / log(R_last / R_first)``;
+    each decade of R weighs the same, so the top of the ranking is not drowned
+    by the large-R end.  ``log_axis=False``: trapezoids over R itself.
+    ``rs`` must be strictly increasing (and positive on the log axis); a single
     point returns its value; any nan value gives nan.
     """
     rs, values = np.asarray(rs, dtype=np.float64), np.asarray(values, dtype=np.float64)
@@ -92,6 +150,10 @@ def area_under_curve(rs, values):
         return float(values[0])
     if np.any(np.diff(rs) <= 0):
         raise ValueError("rs must be strictly increasing")
+    if log_axis:
+        if rs[0] <= 0:
+            raise ValueError("rs must be positive on a log axis")
+        rs = np.log(rs)
     area = np.sum((values[1:] + values[:-1]) * np.diff(rs)) / 2.0
     return float(area / (rs[-1] - rs[0]))
 
