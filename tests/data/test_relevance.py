@@ -62,3 +62,55 @@ def test_triplet_judgements_file(tmp_path):
     with pytest.raises(DataError, match="img9") as err:
         relevance.load_triplet_judgements(str(bad), {"img0": 0, "img1": 1, "img2": 2})
     assert err.value.line == 2
+
+
+def test_study_triplets_come_from_the_query_50_nearest_neighbours():
+    # Gordo & Larlus 2017, section 3: a random query, two distinct images among its 50 nearest
+    # neighbours in the pretrained features.  Reference: rank every other image by cosine in a
+    # loop and check both candidates fall in the first 50; uniform candidates (the old
+    # protocol) would fall there 50 / 299 of the time.
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(300, 8))
+    trip = relevance.sample_study_triplets(feats, 400, neighbours=50, seed=1)
+    unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    for q, a, b in trip:
+        others = sorted((j for j in range(300) if j != q), key=lambda j: (-unit[q] @ unit[j], j))
+        near = set(others[:50])
+        assert a != b and a != q and b != q and a in near and b in near
+    assert len(set(trip[:, 0])) > 200  # queries spread over the set
+    # Every neighbour rank 1..50 is drawn about equally often: nothing favours the closest.
+    many = relevance.sample_study_triplets(feats, 20000, neighbours=50, seed=2)
+    order = np.argsort(-np.where(np.eye(300, dtype=bool), -np.inf, unit @ unit.T), axis=1)
+    rank = np.argsort(order, axis=1)  # rank[q, j]: position of j in q's neighbour list
+    hits = np.bincount(np.concatenate([rank[many[:, 0], many[:, 1]], rank[many[:, 0], many[:, 2]]]),
+                       minlength=50)
+    assert len(hits) == 50 and hits.min() > 0.8 * 800 and hits.max() < 1.2 * 800
+
+
+def test_study_triplets_two_neighbours_by_hand():
+    # Points on a line: the two nearest neighbours (cosine) of each query are fixed by hand.
+    angles = np.array([0.0, 0.1, 0.3, 1.0, 1.2, 2.0])
+    feats = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    # e.g. query 4 (angle 1.2): 3 at 0.2, 5 at 0.8, then 2 at 0.9.
+    near2 = {0: {1, 2}, 1: {0, 2}, 2: {0, 1}, 3: {4, 2}, 4: {3, 5}, 5: {4, 3}}
+    for q, a, b in relevance.sample_study_triplets(feats, 200, neighbours=2, seed=0):
+        assert {a, b} == near2[q]
+    with pytest.raises(ConfigError):
+        relevance.sample_study_triplets(feats[:2], 10)
+
+
+def test_tfidf_judge_by_hand_and_csv_round_trip(tmp_path):
+    rel = np.array([[1.0, 0.5, 0.2, 0.5],
+                    [0.5, 1.0, 0.9, 0.1],
+                    [0.2, 0.9, 1.0, 0.3],
+                    [0.5, 0.1, 0.3, 1.0]])
+    trip = np.array([[0, 1, 2], [0, 2, 1], [0, 1, 3], [1, 3, 2]])
+    kept, choice = relevance.judge_by_relevance(trip, rel)
+    # (0,1,2): 0.5 > 0.2 -> a (0); (0,2,1): b (1); (0,1,3): 0.5 = 0.5 undecided, dropped;
+    # (1,3,2): 0.1 < 0.9 -> b (1).
+    assert kept.tolist() == [[0, 1, 2], [0, 2, 1], [1, 3, 2]] and choice.tolist() == [0, 1, 1]
+    ids = ["im0", "im1", "im2", "im3"]
+    path = tmp_path / "study.csv"
+    relevance.write_triplet_judgements(path, kept, choice, ids)
+    back, back_choice = relevance.load_triplet_judgements(str(path), {x: i for i, x in enumerate(ids)})
+    assert back.tolist() == kept.tolist() and back_choice.tolist() == choice.tolist()

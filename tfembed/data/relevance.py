@@ -98,6 +98,48 @@ def sample_triplets(sim, count, top_k, bottom_k, seed=0):
     return np.stack([q, pos, neg], axis=1)
 
 
+def sample_study_triplets(features, count, neighbours=50, seed=0):
+    """`count` (query, a, b) triplets sampled as in the user study of Gordo & Larlus 2017
+    (section 3): a query image uniformly at random, then two distinct images drawn uniformly
+    from the query's `neighbours` (50 in the paper) nearest neighbours in a pretrained visual
+    feature space (ResNet-101 R-MAC there; here the recipe's raw-feature baseline), by cosine.
+    Neighbour ties break by row ascending. Both candidates are visually close to the query,
+    so judging them takes semantics, not a glance (uniformly random candidates are far easier).
+    """
+    x = np.asarray(features, np.float64)
+    n = x.shape[0]
+    k = min(int(neighbours), n - 1)
+    if k < 2 or count < 1:
+        raise ConfigError(f"study triplets: need >= 3 images and >= 2 neighbours (got {n} images, "
+                          f"{neighbours} neighbours) and count >= 1")
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    sim = np.where(np.eye(n, dtype=bool), -np.inf, x @ x.T)
+    near = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, n, count)
+    pick = np.argsort(rng.random((count, k)), axis=1)[:, :2]  # two distinct neighbour slots
+    return np.stack([q, near[q, pick[:, 0]], near[q, pick[:, 1]]], axis=1)
+
+
+def judge_by_relevance(triplets, rel):
+    """The tf-idf proxy judge: choice 0 if `a` is more relevant to the query than `b`, 1 if
+    less. Triplets the relevance cannot decide (equal relevance) are dropped, as a judge who
+    must pick one image has no tf-idf answer there. -> (kept triplets, choices)."""
+    t = np.asarray(triplets, np.int64).reshape(-1, 3)
+    ra, rb = rel[t[:, 0], t[:, 1]], rel[t[:, 0], t[:, 2]]
+    keep = ra != rb
+    return t[keep], (rb[keep] > ra[keep]).astype(np.int64)
+
+
+def write_triplet_judgements(path, triplets, choices, image_ids):
+    """The same CSV `load_triplet_judgements` reads (query_id,a_id,b_id,choice), e.g. the
+    study triplets with the tf-idf choice, for human judges to re-answer."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# query_id,a_id,b_id,choice (0: a is more similar to the query, 1: b)\n")
+        for (q, a, b), c in zip(np.asarray(triplets).reshape(-1, 3), np.asarray(choices)):
+            f.write(f"{image_ids[q]},{image_ids[a]},{image_ids[b]},{int(c)}\n")
+
+
 def tfidf_model(surface_to_stem, terms, idf):
     """Functional Keras model: TextVectorization counts over surface words, a fixed 0/1
     surface->stem matrix, idf weights, l2 normalisation."""
