@@ -20,3 +20,11 @@ class DataError(TfembedError):
 
 class ConfigError(TfembedError):
     """A bad configuration key or value (e.g. from `--set key=value`)."""
+
+
+class TrainingError(TfembedError):
+    """Training cannot go on (e.g. a non-finite loss): names the step and what was last good."""
+
+
+class CheckpointError(TfembedError):
+    """No usable checkpoint, or one that does not fit the model: names the files."""

@@ -1,7 +1,12 @@
-"""Steps every experiment shares: data loading, the trainer, results, the query plot, export."""
+"""Steps every experiment shares: data loading, the trainer, results, export, plots.
+
+Order at the end of a run: results.json (and the printed table), then the export, then plots
+(`run_plots`): a plot that fails is a warning in the notes, never the end of the run.
+"""
 
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -9,23 +14,27 @@ from tfembed import data
 from tfembed.config import flatten
 from tfembed.errors import ConfigError
 from tfembed.export import exporter
+from tfembed.training import checkpoints
 from tfembed.training import results as results_lib
 from tfembed.training.strategy import is_chief
 from tfembed.training.trainer import Trainer, make_optimizer
 
 
 def save_config(cfg, workdir, experiment):
-    """config.json lets `tfembed export RUN_DIR` rebuild the model later."""
+    """config.json lets `tfembed export RUN_DIR` rebuild the model later. Checkpoints of
+    another configuration in `workdir` are an error here, before config.json is replaced."""
+    checkpoints.check_config(cfg, os.path.join(workdir, "checkpoints"), warn=False)
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
         json.dump({"experiment": experiment, "config": cfg}, f, indent=2)
 
 
 def restore_weights(model, run_dir):
-    """Load the model weights of the latest training checkpoint in `run_dir`."""
+    """Load the model weights of the newest intact training checkpoint in `run_dir` (an
+    unreadable state file or truncated checkpoints are skipped with a warning naming them)."""
     import tensorflow as tf
 
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    latest = checkpoints.newest_intact(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise ConfigError(f"no training checkpoint under {run_dir}/checkpoints")
     tf.train.Checkpoint(model=model).restore(latest).expect_partial()
@@ -45,7 +54,7 @@ def train(cfg, model, strategy, workdir, dataset_fn, eval_fn=None):
     trainer = Trainer(model, optimizer, strategy, workdir, t["steps"], t["batch_size"],
                       checkpoint_every=t["checkpoint_every"], log_every=t["log_every"],
                       eval_every=t["eval_every"] if eval_fn else 0, eval_fn=eval_fn,
-                      select_metric=t.get("select_metric") if eval_fn else None)
+                      select_metric=t.get("select_metric") if eval_fn else None, config=cfg)
     return trainer.fit(dataset_fn)
 
 
@@ -58,22 +67,61 @@ def finish(cfg, workdir, dataset, metrics, chance, timing, notes=()):
     return res
 
 
+def run_plots(workdir, results, plots):
+    """Run `plots` [(name, fn -> note or notes)] after results.json and the export exist; a
+    failing plot becomes a warning. The notes are added to results.json; returns them."""
+    if not is_chief():
+        return []
+    notes = []
+    for name, plot in plots:
+        try:
+            out = plot()
+            notes += [out] if isinstance(out, str) else list(out)
+        except Exception as err:  # noqa: BLE001 - a figure is never worth the run
+            notes.append(f"warning: {name} failed: {type(err).__name__}: {err}")
+            print(notes[-1], file=sys.stderr)
+            if "matplotlib.pyplot" in sys.modules:
+                sys.modules["matplotlib.pyplot"].close("all")
+    if notes and os.path.exists(os.path.join(workdir, "results.json")):
+        results_lib.add_notes(workdir, notes)
+        results.setdefault("notes", []).extend(notes)
+    return notes
+
+
+def _display_images(dataset, rows):
+    """row -> pixels for a figure, or a note why there are none. A features model still has
+    its pictures when the data set lists image files that exist."""
+    from tfembed.data import pipeline
+
+    if dataset.images is None and dataset.image_paths is None:
+        return None, "the data set has no images, only features"
+    if dataset.images is None:
+        missing = [dataset.image_paths[r] for r in rows if not os.path.exists(dataset.image_paths[r])]
+        if missing:
+            return None, f"{len(missing)} image file(s) missing, e.g. {missing[0]}"
+    size = None if dataset.features is None else (128, 128)
+    # With a size, image_source reads the images even when the data set has features.
+    return pipeline.image_source(dataset, np.arange(dataset.num_images), size)[0], None
+
+
 def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n_queries=4, top=6):
     """PNG of a few description queries and their top retrieved images (green = right class)."""
-    if dataset.images is None and dataset.image_paths is None:
-        return ["query plot skipped: the data set has no images, only features"]
+    show, why = _display_images(dataset, rows)
+    if show is None:
+        return [f"query plot skipped: {why}"]
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from tfembed.data.pipeline import image_batches
 
     images, texts, text_labels, strings = embed_split(model, text, load_image, dataset, rows)
+    n_queries, top = min(n_queries, len(texts)), min(top, len(rows))  # small test splits
     pick = np.random.default_rng(0).choice(len(texts), n_queries, replace=False)
     scores = np.asarray(model.score(images, texts[pick])).T
-    fig, axes = plt.subplots(n_queries, top, figsize=(2 * top, 2.3 * n_queries))
+    fig, axes = plt.subplots(n_queries, top, figsize=(2 * top, 2.3 * n_queries), squeeze=False)
     for q, query in enumerate(pick):
         best = np.argsort(-scores[q], kind="stable")[:top]
-        pixels = next(iter(image_batches(load_image, rows[best], top))).numpy()
+        pixels = next(iter(image_batches(show, rows[best], top))).numpy()
         for j, idx in enumerate(best):
             ax = axes[q, j]
             ax.imshow(np.clip(pixels[j], 0, 255).astype(np.uint8))

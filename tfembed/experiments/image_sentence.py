@@ -111,13 +111,14 @@ def run(cfg, workdir, strategy, export=False):
     metrics_, chance = evaluate(model, text, image, dataset, test_rows, protocol)
     notes = [] if protocol == cfg["protocol"] else [
         f"test split has {len(test_rows)} images, so this is not the {cfg['protocol']} protocol"]
-    if cfg.get("plot") and model.kind == "alignment":
-        from tfembed.experiments.alignment_plot import plot_alignment
-        notes.append(plot_alignment(model, text, image, dataset, test_rows[0], workdir))
     cfg = {**cfg, "protocol": protocol}
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
     if export:
         from tfembed.experiments.image_sentence_export import export_model
         results["export"] = export_model(cfg, workdir, model, text, image, dataset, test_rows,
                                          lambda: embed(model, text, image, dataset, test_rows))
+    if cfg.get("plot") and model.kind == "alignment":  # last: a failing plot is a warning
+        from tfembed.experiments.alignment_plot import plot_alignment
+        common.run_plots(workdir, results, [("alignment plot", lambda: plot_alignment(
+            model, text, image, dataset, test_rows[0], workdir))])
     return results

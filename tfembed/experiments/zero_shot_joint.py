@@ -149,10 +149,11 @@ def run(cfg, workdir, strategy, export=False):
         eval_fn = lambda m: evaluate(m, text, load_image, dataset, val_rows, cfg["seed"], 200)[0]
     timing = common.train(cfg, model, strategy, workdir, dataset_fn, eval_fn)
     metrics_, chance = evaluate(model, text, load_image, dataset, test_rows, cfg["seed"])
-    notes = common.plot_queries(model, text, load_image, dataset, test_rows, workdir,
-                                embed_split) if cfg["plot"] else []
-    results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
+    results = common.finish(cfg, workdir, dataset, metrics_, chance, timing)
     if export:
         results["export"] = common.export_joint(cfg, workdir, model, text, image_kind, dataset,
                                                 test_rows, load_image, embed_split)
+    if cfg["plot"]:  # last: a failing plot is a warning (common.run_plots)
+        common.run_plots(workdir, results, [("query plot", lambda: common.plot_queries(
+            model, text, load_image, dataset, test_rows, workdir, embed_split))])
     return results

@@ -32,6 +32,17 @@ def write_results(workdir, recipe, dataset, protocol, metrics, chance, config, t
     return results
 
 
+def add_notes(workdir, notes):
+    """Append `notes` to an existing `<workdir>/results.json` (e.g. the plots made after it)."""
+    path = os.path.join(workdir, "results.json")
+    with open(path) as f:
+        results = json.load(f)
+    results["notes"] = list(results.get("notes", [])) + list(notes)
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    return results
+
+
 def format_table(results):
     """A plain-text table: metric, value, chance."""
     lines = [f"{results['recipe']} on {results['dataset']} ({results['protocol']})",
