@@ -2,10 +2,13 @@
 
 A recipe returns a plain nested dict; `apply_overrides` changes leaves by dotted path and
 refuses unknown keys, so a typo in `--set` fails loudly instead of being ignored.
+`check_choices` refuses a value outside the declared choices of a key (CHOICES, plus a
+recipe module's own CHOICES), before any work starts.
 """
 
 import ast
 import copy
+import importlib
 
 from tfembed.errors import ConfigError
 
@@ -77,3 +80,61 @@ def flatten(config, prefix=""):
         else:
             out[name] = value
     return out
+
+
+def _violations(cfg):  # Reed's structured joint losses know sum/max; the ranking losses top_k too
+    from tfembed.losses import LOSSES
+    return ("sum", "max") if cfg.get("model", {}).get("loss") in LOSSES else ("sum", "max", "top_k")
+
+
+# Keys the code dispatches on -> their valid values: "module:NAME" names the dispatch table
+# itself (imported only when a config has the key), a tuple lists literal branches, a callable
+# gets the whole config. A list-valued key (model.semantics) needs each item to be a choice.
+CHOICES = {
+    "train.optimizer": "tfembed.training.trainer:OPTIMIZERS",
+    "data.source": "tfembed.data:SOURCES",
+    "image.tower": "tfembed.towers.image:IMAGE_TOWERS",
+    "image.pooling": ("rmac", "gem"),  # semantic_retrieval_parts.visual_encoder
+    "image.regions": ("boxes", "grid"),  # image_sentence_parts
+    "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
+    "text.rnn_cell": ("gru", "lstm", "rnn"),  # towers.text._rnn
+    "text.features": ("ids", "mean_word_vectors", "tfidf"),  # image_sentence_parts.TextInput
+    "model.loss": "tfembed.losses:LOSSES",
+    "model.scorer": "tfembed.scorers:SCORERS",
+    "model.loss_options.violation": _violations,
+    "model.kind": ("alignment", "two_branch"),  # image_sentence_models
+    "model.cell": "tfembed.towers.caption:CELLS",
+    "model.semantics": "tfembed.experiments.semantic_inputs:MODALITIES",
+    "model.settings": "tfembed.experiments.semantic_retrieval:SETTINGS",
+    "model.primary": "tfembed.experiments.semantic_retrieval:SETTINGS",
+    "baselines": "tfembed.baselines:BASELINES",
+    "labels.source": ("classes", "terms"),  # label_embedding.run_wsabie
+    "labels.missing": ("error", "zero"),  # label_embedding.class_vectors
+}
+
+
+def _valid(spec, cfg):
+    if callable(spec):
+        spec = spec(cfg)
+    if isinstance(spec, str):
+        module, name = spec.split(":")
+        spec = getattr(importlib.import_module(module), name)
+    return sorted(spec)
+
+
+def check_choices(cfg, overrides=(), choices=None):
+    """Raise ConfigError for a key of `cfg` whose value is not among its declared choices
+    (CHOICES updated with `choices`), naming the key and listing the valid values; keys in
+    `overrides` are reported as the `--set` that gave them."""
+    declared = {**CHOICES, **(choices or {})}
+    flat = flatten(cfg)
+    for key in sorted(set(declared) & set(flat)):
+        value = flat[key]
+        if value is None:
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        valid = _valid(declared[key], cfg)
+        bad = [v for v in items if not isinstance(v, str) or v not in valid]
+        if bad:
+            where = f"--set {key}={value}" if key in overrides else f"{key}={value!r}"
+            raise ConfigError(f"{where}: unknown choice {bad[0]!r}; valid: {', '.join(valid)}")

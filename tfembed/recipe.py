@@ -40,7 +40,8 @@ def build_parser(name, doc):
     parser.add_argument("--data", default=None, help="data source (default: the recipe's "
                         "embedded synthetic set)")
     parser.add_argument("--data-dir", default=None, help="root directory of a real data set")
-    parser.add_argument("--workdir", default=None, help=f"default: runs/{name}")
+    parser.add_argument("--workdir", default=None,
+                        help=f"default: runs/{name} (with --smoke: runs/{name}-smoke)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: finishes in seconds")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any configuration value, e.g. train.steps=100")
@@ -59,8 +60,10 @@ def build_parser(name, doc):
 
 
 def resolve_config(get_config, args):
+    """The recipe's config with --data, --data-dir and --set applied, every key with declared
+    choices checked (tfembed.config.CHOICES and the recipe module's own CHOICES, if any)."""
     from tfembed.cli import parse_overrides
-    from tfembed.config import apply_overrides
+    from tfembed.config import apply_overrides, check_choices
 
     kwargs = {"smoke": args.smoke}
     if args.data:
@@ -68,7 +71,15 @@ def resolve_config(get_config, args):
     cfg = get_config(**kwargs)
     if args.data_dir:
         cfg["data"]["root"] = args.data_dir
-    return apply_overrides(cfg, parse_overrides(args.set))
+    overrides = parse_overrides(args.set)
+    cfg = apply_overrides(cfg, overrides)
+    check_choices(cfg, overrides, get_config.__globals__.get("CHOICES"))
+    return cfg
+
+
+def default_workdir(name, smoke=False):
+    """runs/<name>, or runs/<name>-smoke: a smoke run never resumes into the real one."""
+    return os.path.join("runs", f"{name}-smoke" if smoke else name)
 
 
 def main(name, doc, get_config, run, argv=None):
@@ -86,7 +97,7 @@ def main(name, doc, get_config, run, argv=None):
         strategy = make_strategy(args.strategy, cfg["train"].get("replicas", 2))
         import keras
         keras.utils.set_random_seed(cfg["seed"])
-        workdir = args.workdir or os.path.join("runs", name)
+        workdir = args.workdir or default_workdir(name, args.smoke)
         if args.tune or args.retrain_best:
             from tfembed import tuning
             import types  # the recipe's module-level search_space / TUNE_OBJECTIVE
