@@ -93,10 +93,12 @@ def run_wsabie(cfg, workdir, strategy, export=False):
         embeddings = semantic_retrieval.baseline_embeddings(dataset, test, cfg["seed"])
         embeddings["wsabie"] = emb
         true_rel = relevance.similarity(tfidf.vectors([dataset.texts[r] for r in test]))
-        by_name, _ = semantic_retrieval.score_embeddings(embeddings, true_rel, cfg["seed"])
+        by_name, curves = semantic_retrieval.score_embeddings(embeddings, true_rel, cfg["seed"],
+                                                              cfg.get("eval"))
         ranking, rchance = semantic_retrieval.flatten_with_chance(by_name, "wsabie")
         out.update(ranking), chance.update(rchance)
         notes.append("relevance: tf-idf of the test captions, vocabulary fitted on train")
+        notes += semantic_retrieval.protocol_notes(curves, cfg.get("eval"))  # R axis, units
     results = common.finish(cfg, workdir, dataset, out, chance, timing, notes)
     if export:  # classify_prototypes = annotation with the learned label vectors
         names = ([dataset.class_names[c] for c in classes] if by_class else tfidf.terms)

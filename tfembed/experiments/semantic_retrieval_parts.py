@@ -1,6 +1,6 @@
 """Parts of the semantic-retrieval experiment: the visual encoder (CNN map + R-MAC/GeM, or a
 projection of precomputed features), the tf-idf text branch, the triplet model and the
-ranking evaluation against caption tf-idf relevance (NDCG@R, PCC@R and their areas)."""
+ranking evaluation against caption tf-idf relevance (NDCG@R, PCC@R and their areas over log R)."""
 
 import keras
 import numpy as np
@@ -95,33 +95,20 @@ def triplet_dataset_fn(load_image, tfidf, triplets, batch_size):
     return dataset_fn
 
 
-def r_values(n, points=16):
-    """Log-spaced R in [1, n - 1] (leave-one-out database)."""
-    return np.unique(np.geomspace(1, n - 1, points).astype(int))
-
-
 def ranking_metrics(pred, true_rel, rs):
-    """ndcg_auc / pcc_auc (PCC from R = 2: one item has no correlation) and the curves."""
+    """ndcg_auc / pcc_auc: areas under the NDCG@R and PCC@R curves over log R (Gordo & Larlus
+    2017, Table 2 and Fig. 2; see tfembed.metrics.ranking), PCC from R = 2 (one item has no
+    correlation); ndcg@10 / ndcg@50 when the database is larger; and the curves."""
+    rs = np.asarray(rs)
     ndcg = metrics.curve(metrics.ndcg_at_r, pred, true_rel, rs)
     prs = rs[rs >= 2]
     pcc = metrics.curve(metrics.pcc_at_r, pred, true_rel, prs)
     out = {"ndcg_auc": metrics.area_under_curve(rs, ndcg),
-           "pcc_auc": metrics.area_under_curve(prs, pcc)}
+           "pcc_auc": metrics.area_under_curve(prs, pcc) if len(prs) else float("nan")}
     for r in (10, 50):
         if r < pred.shape[1]:
             out[f"ndcg@{r}"] = metrics.ndcg_at_r(pred, true_rel, r)
     return out, {"r": rs.tolist(), "ndcg": ndcg, "pcc_r": prs.tolist(), "pcc": pcc}
-
-
-def tfidf_triplet_agreement(pred, true_rel, count=5000, seed=0):
-    """Agreement with tf-idf-judged triplets (q, a, b): the score used for human judgements."""
-    rng = np.random.default_rng(seed)
-    n = pred.shape[0]
-    trip = np.stack([rng.integers(0, n, count) for _ in range(3)], axis=1)
-    trip = trip[(trip[:, 0] != trip[:, 1]) & (trip[:, 0] != trip[:, 2])
-                & (true_rel[trip[:, 0], trip[:, 1]] != true_rel[trip[:, 0], trip[:, 2]])]
-    choice = (true_rel[trip[:, 0], trip[:, 2]] > true_rel[trip[:, 0], trip[:, 1]]).astype(int)
-    return metrics.triplet_agreement(pred, trip, choice)
 
 
 def plot_curves(curves, path):
