@@ -112,5 +112,6 @@ def test_tfidf_judge_by_hand_and_csv_round_trip(tmp_path):
     ids = ["im0", "im1", "im2", "im3"]
     path = tmp_path / "study.csv"
     relevance.write_triplet_judgements(path, kept, choice, ids)
-    back, back_choice = relevance.load_triplet_judgements(str(path), {x: i for i, x in enumerate(ids)})
+    back, back_choice = relevance.load_triplet_judgements(str(path),
+                                                          {x: i for i, x in enumerate(ids)})
     assert back.tolist() == kept.tolist() and back_choice.tolist() == choice.tolist()
