@@ -155,17 +155,18 @@ def score_embeddings(embeddings, true_rel, seed, ev=None, human=None):
     return by_name, curves
 
 
-def protocol_notes(curves, ev=None, human=False):
+def protocol_notes(curves, ev=None, human=False, n_images=None):
     """results.json notes: the R axis actually used, the metric units and the study protocol."""
     ev = {**EVAL_DEFAULTS, **(ev or {})}
     c = next(iter(curves.values()))
+    k = ev["study_neighbours"] if n_images is None else min(ev["study_neighbours"], n_images - 1)
     notes = [f"ndcg_auc, pcc_auc: mean height of the NDCG@R / PCC@R curves over log R (the "
              f"R = 1..1,000 log axis of Gordo & Larlus 2017 Fig. 2), here R = {c['r'][0]}.."
              f"{c['r'][-1]} at {c['r']} (PCC from R = 2); unit: fraction, Table 2 of the paper "
              "prints x100",
              f"user_study_agreement: the paper's user-study protocol (section 3): "
              f"{ev['study_triplets']} triplets, a random query and two images among its "
-             f"{ev['study_neighbours']} nearest neighbours in the raw features, judged by the "
+             f"{k} nearest neighbours in the raw features, judged by the "
              "tf-idf relevance as a proxy for the paper's human judges; the tfidf_oracle row "
              "is therefore 1 by construction (a ceiling, not the paper's 76.3, which is the "
              "tf-idf agreement with humans); ties in tf-idf are dropped"]
@@ -214,7 +215,8 @@ def run(cfg, workdir, strategy, export=False):
     metrics_, chance = flatten_with_chance(by_name, primary)
     notes = [f"primary setting: {primary}; test images: {len(rows)}; tf-idf terms: "
              f"{len(data[1].terms)}"]
-    notes += protocol_notes(curves, cfg.get("eval"), bool(cfg["relevance"].get("human_triplets")))
+    notes += protocol_notes(curves, cfg.get("eval"), bool(cfg["relevance"].get("human_triplets")),
+                            len(rows))
     # The study triplets with the tf-idf judge's answers, for human judges to re-answer
     # (then --set relevance.human_triplets=that file).
     path = os.path.join(workdir, "user_study_triplets.csv")
@@ -224,13 +226,15 @@ def run(cfg, workdir, strategy, export=False):
     relevance.write_triplet_judgements(path, triplets, choices,
                                        [dataset.image_ids[r] for r in rows])
     notes.append(f"user-study triplets (tf-idf choices): {path}")
-    if cfg["plot"]:
-        path = os.path.join(workdir, "ndcg_pcc_curves.png")
-        parts.plot_curves(curves, path)
-        notes.append(f"curves plot: {path}")
     with open(os.path.join(workdir, "curves.json"), "w") as f:
         json.dump(curves, f)
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
     if export:
         results["export"] = export_model(cfg, workdir, models[primary], data, rows)
+    if cfg["plot"]:  # last: a failing plot is a warning
+        def plot():
+            path = os.path.join(workdir, "ndcg_pcc_curves.png")
+            parts.plot_curves(curves, path)
+            return f"curves plot: {path}"
+        common.run_plots(workdir, results, [("curves plot", plot)])
     return results
