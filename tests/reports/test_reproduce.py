@@ -8,14 +8,15 @@ from tfembed.reports import reproduce
 from tfembed.reports.paper_numbers import PAPERS
 
 
-def write(root, rel, recipe, dataset, protocol, metrics, chance, config, notes=(), command=None):
+def write(root, rel, recipe, dataset, protocol, metrics, chance, config, notes=(), command=None,
+          cwd="/nonexistent/tfembed"):
     path = root / rel / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     res = {"recipe": recipe, "dataset": dataset, "protocol": protocol, "metrics": metrics,
            "chance": chance, "config": {"recipe": recipe, "protocol": protocol, **config},
            "notes": list(notes), "timing": {}, "versions": {}}
     if command:
-        res["command"], res["cwd"] = command, "/work/main"
+        res["command"], res["cwd"] = command, cwd
     path.write_text(json.dumps(res))
     return path
 
@@ -75,7 +76,7 @@ def test_reed_row_cites_table_1_with_ours_chance_and_deviations(tmp_path):
     assert "precomputed GoogLeNet features (feats/googlenet.mat)" in row
     assert "test set: 50 unseen classes" in row and "3000 steps x batch 40" in row
     assert "**P1** Reed et al. 2016, Table 1 (CUB), row 'CHAR CNN-RNN', DS-SJE" in text
-    assert "cd /work/main && python recipes/reed2016.py --data cub --data-dir CUB" in text
+    assert "cd /nonexistent/tfembed && python recipes/reed2016.py --data cub --data-dir CUB" in text
 
 
 def test_word_encoder_and_attributes_pick_their_own_rows(tmp_path):
@@ -207,3 +208,16 @@ def test_gbu_entries_check_the_number_of_unseen_classes(tmp_path, dataset, n):
         assert f"T1: {expected}" in table[str(path)]
     else:
         assert "the paper tests 10" in table[str(path)]
+
+
+def test_recorded_command_from_the_repository_root_needs_no_cd(tmp_path):
+    repo = tmp_path / "checkout"
+    (repo / "recipes").mkdir(parents=True)
+    (repo / "recipes" / "reed2016.py").write_text("")
+    write(tmp_path, "runs/r", "reed2016", "cub", "reed_per_image", {"zsl_top1_per_image": 0.5},
+          {"zsl_top1_per_image": 0.02}, REED_CFG, cwd=str(repo),
+          command=[str(repo / "recipes" / "reed2016.py"), "--workdir", "runs/r"])
+    text = reproduce.report([str(tmp_path / "runs")],
+                            reproduce.find_results([str(tmp_path / "runs")]))
+    assert "\npython recipes/reed2016.py --workdir runs/r\n" in text
+    assert "cd " not in text.split("## Commands")[1]

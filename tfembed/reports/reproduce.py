@@ -290,8 +290,13 @@ def command(path, res):
     """(command line, how it was obtained)."""
     argv, recipe = res.get("command"), res["recipe"]
     if argv and os.path.basename(str(argv[0])) == f"{recipe}.py":
-        cd = f"cd {shlex.quote(res['cwd'])} && " if res.get("cwd") else ""
-        return cd + "python " + shlex.join(str(a) for a in argv), "recorded"
+        argv = [os.path.relpath(a, cwd) if i == 0 and (cwd := res.get("cwd")) and
+                os.path.isabs(a) and a.startswith(cwd + os.sep) else str(a)
+                for i, a in enumerate(argv)]
+        # From the repository root (where the README's commands run) no `cd` is needed.
+        cd = f"cd {shlex.quote(res['cwd'])} && " if res.get("cwd") and not os.path.exists(
+            os.path.join(res["cwd"], "recipes", f"{recipe}.py")) else ""
+        return cd + "python " + shlex.join(argv), "recorded"
     cfg = res["config"]
     workdir = os.path.dirname(path)
     if "method" in cfg:  # zhang2017: <workdir>/<semantic side>/<method>/results.json
