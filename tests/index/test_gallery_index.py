@@ -88,11 +88,45 @@ def test_rerank_restores_exact_order_from_a_coarse_index():
     assert np.all(np.diff(fine_scores, axis=1) <= 1e-6)  # best first
 
 
-def test_k_larger_than_gallery_pads_with_empty_ids():
+def test_k_larger_than_gallery_gives_every_item():
     index = gallery_index.build(["a", "b", "c"], np.eye(3), "dot", backend="brute_force", k=5)
     ids, scores = index.search(np.eye(3)[:1])
-    assert ids[0][0] == "a" and set(ids[0][:3]) == {"a", "b", "c"}
-    assert list(ids[0][3:]) == ["", ""] and np.all(np.isneginf(scores[0][3:]))
+    assert ids.shape == (1, 3) and ids[0][0] == "a" and set(ids[0]) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("backend,params", [("brute_force", {}), ("faiss", {"kind": "flat"}),
+                                            ("faiss", {"kind": "hnsw"}), ("hnswlib", {})])
+def test_search_k_is_validated_and_capped_at_the_gallery_size(backend, params):
+    need(backend)
+    gallery = clustered(24)
+    index = gallery_index.build([f"i{n}" for n in range(24)], gallery, "dot", backend=backend,
+                                params=params, k=5)
+    for k, rerank in ((0, None), (-1, None), (3, -1)):
+        with pytest.raises(ConfigError, match="k must be >= 1 and rerank >= 0"):
+            index.search(gallery[:2], k=k, rerank=rerank)
+    ids, scores = index.search(gallery[:2], k=10**8, rerank=10**8)  # was: 62 s and 3.6 GB
+    assert ids.shape == scores.shape == (2, 24)
+    assert sorted(ids[0]) == sorted(f"i{n}" for n in range(24))
+
+
+@pytest.mark.parametrize("name,data,match", [
+    ("embeddings.npy", None, r"embeddings.npy: unreadable index file \(ValueError"),
+    ("ids.txt", b"\xff\xfe\n" * 3, r"ids.txt: unreadable index file \(UnicodeDecodeError"),
+    ("meta.json", b'{"format": "tfembed.gallery_index.v1"}', r"meta.json: bad index metadata"),
+    ("meta.json", b"[1, 2]", r"meta.json: unknown index format 'list'"),
+])
+def test_unreadable_index_files_are_data_errors_naming_the_file(tmp_path, name, data, match):
+    path = gallery_index.build(list("abc"), np.eye(3), "dot", backend="brute_force").save(
+        str(tmp_path / "idx"))
+    target = os.path.join(path, name)
+    if data is None:  # truncated
+        with open(target, "r+b") as f:
+            f.truncate(os.path.getsize(target) // 2)
+    else:
+        with open(target, "wb") as f:
+            f.write(data)
+    with pytest.raises(DataError, match=match):
+        gallery_index.load(path)
 
 
 def test_bad_inputs_name_the_problem(tmp_path):

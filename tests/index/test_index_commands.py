@@ -98,6 +98,26 @@ def test_errors_are_clear(export_dir, tmp_path, capsys):
     assert "no meta.json" in capsys.readouterr().err
 
 
+def test_search_k_must_be_positive_and_is_capped(export_dir, capsys):
+    run(capsys, "index", "build", "--model", export_dir, "--backend", "faiss"
+        if _has("faiss") else "brute_force")
+    for bad in ("0", "-1", "x"):
+        with pytest.raises(SystemExit) as info:
+            main(["search", "--model", export_dir, "--k", bad, "red bird"])
+        assert info.value.code == 2
+        assert "argument --k: expected an integer >= 1" in capsys.readouterr().err
+    found = run(capsys, "search", "--model", export_dir, "--k", "100000000", "red bird")
+    assert len(found[0]["results"]) == GALLERY
+
+
+def _has(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
 def test_image_queries_on_a_model_that_records_no_metric(tmp_path, capsys):
     """Image-to-image search with the toy serving model (no tfembed.json: --metric needed)."""
     from tfembed.serving.testing import png_bytes, publish, save_toy_model

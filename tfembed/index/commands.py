@@ -1,5 +1,6 @@
 """`tfembed index build` and `tfembed search`."""
 
+import argparse
 import json
 import os
 
@@ -71,6 +72,18 @@ def search(args):
             for q, row_ids, row_scores in zip(queries, ids, scores)]
 
 
+def _at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+    return parse
+
+
 def add_parsers(sub, parse_overrides):
     index_p = sub.add_parser("index", help="gallery indexes (faiss / hnswlib) beside an export")
     index_sub = index_p.add_subparsers(dest="index_command", required=True)
@@ -86,9 +99,10 @@ def add_parsers(sub, parse_overrides):
                    "ef_search=128, nlist=4000, nprobe=32, threads=2")
     b.add_argument("--metric", choices=["dot", "cosine", "neg_sq_distance"],
                    help="default: the scorer the export records")
-    b.add_argument("--k", type=int, help="results per query (default: the export's top_k)")
-    b.add_argument("--rerank", type=int, default=0, help="re-score this many approximate "
-                   "candidates exactly (0 = off)")
+    b.add_argument("--k", type=_at_least(1), help="results per query (default: the export's "
+                   "top_k)")
+    b.add_argument("--rerank", type=_at_least(0), default=0, help="re-score this many "
+                   "approximate candidates exactly (0 = off)")
     b.set_defaults(func=lambda a: print(json.dumps(build(a, parse_overrides(a.param)), indent=2)))
 
     s = sub.add_parser("search", help="search a gallery index with text and/or image queries "
@@ -97,6 +111,8 @@ def add_parsers(sub, parse_overrides):
     s.add_argument("--image", action="append", default=[], help="query image file (repeatable)")
     s.add_argument("--model", help="export or version directory (embeds the queries)")
     s.add_argument("--index", help="index directory (default: the model version's index)")
-    s.add_argument("--k", type=int, default=None)
-    s.add_argument("--rerank", type=int, default=None, help="override the index's re-rank depth")
+    s.add_argument("--k", type=_at_least(1), default=None, help="results per query (default: "
+                   "the index's k; at most the gallery size)")
+    s.add_argument("--rerank", type=_at_least(0), default=None,
+                   help="override the index's re-rank depth")
     s.set_defaults(func=lambda a: print(json.dumps(search(a), indent=2)))

@@ -35,11 +35,17 @@ class GalleryIndex:
     def search(self, queries, k=None, rerank=None):
         """queries [N, D] raw embeddings -> (ids [N, k] str, scores [N, k] float32).
 
-        rerank: look up this many candidates approximately and re-score them exactly against
-        the stored vectors (default: the value saved at build time; 0 = off).
+        k: results per query, >= 1 (default: the value saved at build time); more than the
+        gallery holds gives them all. rerank: look up this many candidates approximately and
+        re-score them exactly against the stored vectors (default: the value saved at build
+        time; 0 = off).
         """
-        k = int(k or self.meta["k"])
+        k = int(self.meta["k"] if k is None else k)
         rerank = int(self.meta.get("rerank", 0) if rerank is None else rerank)
+        if k < 1 or rerank < 0:
+            raise ConfigError(f"k must be >= 1 and rerank >= 0, got k={k}, rerank={rerank}")
+        # Never ask a backend for more than the gallery holds: faiss allocates [N, k] results.
+        k, rerank = min(k, len(self.ids)), min(rerank, len(self.ids))
         queries = similarity.prepare(queries, self.metric)
         if queries.shape[1] != self.meta["dim"]:
             raise ConfigError(f"queries have dimension {queries.shape[1]}, the index "
@@ -128,7 +134,7 @@ def build(ids, embeddings, metric, backend="faiss", params=None, k=10, rerank=0,
 
 
 def load(directory):
-    """Load a saved index; DataError names the file that is missing or inconsistent."""
+    """Load a saved index; DataError names the file that is missing, unreadable or inconsistent."""
     meta_path = os.path.join(directory, META)
     if not os.path.isfile(meta_path):
         raise DataError("not a gallery index directory (no meta.json)", meta_path)
@@ -137,22 +143,34 @@ def load(directory):
             meta = json.load(f)
     except (OSError, ValueError) as err:
         raise DataError(f"unreadable index metadata: {err}", meta_path) from None
-    if meta.get("format") != FORMAT:
-        raise DataError(f"unknown index format {meta.get('format')!r}, expected {FORMAT}", meta_path)
-    impl = backends.make(meta["backend"], meta["metric"], meta.get("params"))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise DataError(f"unknown index format {found!r}, expected {FORMAT}", meta_path)
+    try:
+        count, dim, k = int(meta["count"]), int(meta["dim"]), int(meta["k"])
+        impl = backends.make(meta["backend"], meta["metric"], meta.get("params"))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise DataError(f"bad index metadata ({type(err).__name__}: {err})", meta_path) from None
+    if count < 1 or dim < 1 or k < 1:
+        raise DataError(f"bad index metadata: count {count}, dim {dim}, k {k}", meta_path)
     for name in (IDS, VECTORS) + impl.files:
         if not os.path.isfile(os.path.join(directory, name)):
             raise DataError("index file missing", os.path.join(directory, name))
-    with open(os.path.join(directory, IDS), encoding="utf-8") as f:
-        ids = np.asarray(f.read().splitlines(), dtype=object)
-    vectors = np.load(os.path.join(directory, VECTORS), mmap_mode="r")
-    if len(ids) != meta["count"] or vectors.shape != (meta["count"], meta["dim"]):
-        raise DataError(f"index holds {len(ids)} ids and vectors of shape {vectors.shape}, "
-                        f"meta.json says {meta['count']} x {meta['dim']}", directory)
+    path = os.path.join(directory, IDS)
+    try:
+        with open(path, encoding="utf-8") as f:
+            ids = np.asarray(f.read().splitlines(), dtype=object)
+        path = os.path.join(directory, VECTORS)
+        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:  # UnicodeDecodeError is a ValueError
+        raise DataError(f"unreadable index file ({type(err).__name__}: {err})", path) from None
+    if len(ids) != count or vectors.shape != (count, dim) or vectors.dtype != np.float32:
+        raise DataError(f"index holds {len(ids)} ids and {vectors.dtype} vectors of shape "
+                        f"{vectors.shape}, meta.json says {count} x {dim} float32", directory)
     if isinstance(impl, backends.BruteForce):
         impl.attach(vectors)
     try:
-        impl.load(directory, meta["dim"])
+        impl.load(directory, dim)
     except RuntimeError as err:  # faiss / hnswlib report unreadable files this way
         raise DataError(f"unreadable index file: {err}", directory) from None
     return GalleryIndex(impl, ids, vectors, meta)

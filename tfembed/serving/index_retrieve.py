@@ -34,7 +34,7 @@ def index_stamp(version_path):
 class IndexRetrieveSignature:
     def __init__(self, index, embed_text):
         self.name, self.index, self.embed_text = NAME, index, embed_text
-        self.k = int(index.meta["k"])
+        self.k = min(int(index.meta["k"]), len(index.ids))  # search never returns more
         self.inputs = {"text": (types_pb2.DT_STRING, [None])}
         self.outputs = {"ids": (types_pb2.DT_STRING, [None, self.k]),
                         "scores": (types_pb2.DT_FLOAT, [None, self.k])}
