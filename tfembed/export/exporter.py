@@ -1,6 +1,12 @@
 """One exporter for every recipe: named signatures over raw strings / encoded images, numbered
 version directories `<base>/<version>/` published atomically (write elsewhere, then rename),
-TF Serving warm-up requests. Core TF ops only, no jit_compile, no Python in the graph."""
+TF Serving warm-up requests. Core TF ops only, no jit_compile, no Python in the graph.
+
+Every signature answers an empty batch with 0 rows of the right shape ([0, D]), and `classify`
+refuses an empty `class_texts` with INVALID_ARGUMENT, in the graph, so stock TF Serving behaves
+the same. Before publishing, the written SavedModel is loaded and its warm-up requests are run:
+a model with NaN / inf outputs (or a baked-in gallery / prototypes that are not finite) is
+refused with an ExportError naming the signature and output, and no version appears."""
 
 import json
 import os
@@ -12,7 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfembed.data.pipeline import decode_and_resize
-from tfembed.export.versions import GALLERY_FILE, SERVING_INFO
+from tfembed.errors import TfembedError
+from tfembed.export.versions import GALLERY_FILE, SERVING_INFO, load_saved_model
+
+
+class ExportError(TfembedError):
+    """The model must not be published (e.g. its outputs are not finite); nothing was written."""
 
 
 def next_version(base_dir):
@@ -54,6 +65,42 @@ def _image_input(spec):
     return tf.TensorSpec([None], tf.string, name="image"), "image"
 
 
+def _placeholders(spec):
+    """One harmless example row per batch input kind ({input name: [1, ...] tensor})."""
+    if spec.image_kind == "pixels":
+        png = tf.io.encode_png(tf.zeros([8, 8, 3], tf.uint8)).numpy()
+        image = tf.constant([png])
+    else:
+        image = tf.zeros([1, spec.feature_dim], tf.float32)
+    return {_image_input(spec)[1]: image, "text": tf.constant(["a"])}
+
+
+def _allow_empty(fn, placeholders):
+    """fn over batch inputs that may all be empty ([0, ...]).
+
+    Many towers cannot run a 0-row batch (convolutions, batch norm and text CNNs fail inside the
+    graph), so an empty batch runs one placeholder row instead and keeps 0 rows of each output:
+    the answer is [0, D] etc., in stock TF Serving too. Non-empty batches run unchanged.
+    """
+    def wrapped(*inputs):
+        empty = tf.reduce_all(tf.stack([tf.equal(tf.shape(x)[0], 0) for x in inputs]))
+        safe = [tf.cond(empty, lambda p=p: p, lambda x=x: x) for x, p in zip(inputs, placeholders)]
+        rows = lambda t: tf.where(empty, 0, tf.shape(t)[0])  # noqa: E731
+        return tf.nest.map_structure(lambda t: t[:rows(t)] if t.shape.rank else t, fn(*safe))
+    return wrapped
+
+
+def _batch_placeholders(signature, placeholders):
+    """Placeholders for an endpoint's inputs, or None when one is not a known batch input."""
+    out = []
+    for s in signature:
+        p = placeholders.get(s.name)
+        if p is None or s.shape.rank is None or s.shape[0] is not None or p.dtype != s.dtype:
+            return None
+        out.append(p)
+    return out
+
+
 def _build_archive(spec):
     archive = keras.export.ExportArchive()
     for obj in spec.track:
@@ -61,6 +108,8 @@ def _build_archive(spec):
     store = tf.Module()  # baked-in prototypes and gallery live here as variables
     image_spec, image_name = _image_input(spec)
     text_spec = tf.TensorSpec([None], tf.string, name="text")
+    placeholders = _placeholders(spec)
+    image_row, text_row = [placeholders[image_name]], [placeholders["text"]]
 
     def image_embed(x):
         if spec.image_kind == "pixels":
@@ -69,15 +118,21 @@ def _build_archive(spec):
 
     def embed_image_fn(x):
         return {"embedding": image_embed(x)}
-    archive.add_endpoint("embed_image", embed_image_fn, input_signature=[image_spec])
+    archive.add_endpoint("embed_image", _allow_empty(embed_image_fn, image_row),
+                         input_signature=[image_spec])
     if spec.text_fn is not None:
-        archive.add_endpoint("embed_text", lambda text: {"embedding": spec.text_fn(text)},
-                             input_signature=[text_spec])
-        archive.add_endpoint("serving_default", lambda text: {"embedding": spec.text_fn(text)},
-                             input_signature=[text_spec])
+        embed_text = _allow_empty(lambda text: {"embedding": spec.text_fn(text)}, text_row)
+        archive.add_endpoint("embed_text", embed_text, input_signature=[text_spec])
+        archive.add_endpoint("serving_default", embed_text, input_signature=[text_spec])
 
         def classify(x, class_texts):
-            return {"scores": spec.score_fn(image_embed(x), spec.text_fn(class_texts))}
+            # Scores against no classes are no answer: INVALID_ARGUMENT, in the graph.
+            check = tf.debugging.Assert(tf.size(class_texts) > 0, [
+                "classify: class_texts is empty; give at least one class text"])
+            with tf.control_dependencies([check]):
+                classes = spec.text_fn(tf.identity(class_texts))
+            return _allow_empty(lambda x: {"scores": spec.score_fn(image_embed(x), classes)},
+                                image_row)(x)
         archive.add_endpoint("classify", classify, input_signature=[
             image_spec, tf.TensorSpec([None], tf.string, name="class_texts")])
     if spec.prototypes is not None:
@@ -89,7 +144,8 @@ def _build_archive(spec):
             scores = spec.score_fn(image_embed(x), store.class_embeddings)
             best = tf.argmax(scores, axis=1)
             return {"scores": scores, "classes": tf.gather(store.class_names, best)}
-        archive.add_endpoint("classify_prototypes", classify_prototypes, input_signature=[image_spec])
+        archive.add_endpoint("classify_prototypes", _allow_empty(classify_prototypes, image_row),
+                             input_signature=[image_spec])
     if spec.gallery is not None and spec.text_fn is not None:
         ids, embeddings = spec.gallery
         # Kept as weights inside the SavedModel (brute force, as TFRS BruteForce does).
@@ -101,21 +157,58 @@ def _build_archive(spec):
             scores = tf.transpose(spec.score_fn(store.gallery_embeddings, spec.text_fn(text)))
             top = tf.math.top_k(scores, k=k)
             return {"ids": tf.gather(store.gallery_ids, top.indices), "scores": top.values}
-        archive.add_endpoint("retrieve", retrieve, input_signature=[text_spec])
+        archive.add_endpoint("retrieve", _allow_empty(retrieve, text_row),
+                             input_signature=[text_spec])
     for name, fn, signature in spec.endpoints:
-        archive.add_endpoint(name, fn, input_signature=signature)
+        rows = _batch_placeholders(signature, placeholders)  # a recipe's own batch endpoints too
+        archive.add_endpoint(name, _allow_empty(fn, rows) if rows else fn,
+                             input_signature=signature)
     archive.track(store)
     return archive
 
 
 def warmup_requests(spec, example_image, example_texts):
-    requests = []
+    """One request per signature the exporter builds: TF Serving replays them before serving
+    a version, and export() checks their outputs are finite before publishing it."""
     image = {"image": np.asarray([example_image], dtype=object)} if spec.image_kind == "pixels" \
         else {"features": np.zeros((1, spec.feature_dim), np.float32)}
-    requests.append(("embed_image", image))
-    if spec.text_fn is not None:
-        requests.append(("embed_text", {"text": np.asarray(example_texts, dtype=object)}))
+    requests = [("embed_image", image)]
+    texts = np.asarray(list(example_texts), dtype=object)
+    if spec.text_fn is not None and len(texts):
+        requests += [("embed_text", {"text": texts}),
+                     ("classify", dict(image, class_texts=texts))]
+        if spec.gallery is not None:
+            requests.append(("retrieve", {"text": texts}))
+    if spec.prototypes is not None:
+        requests.append(("classify_prototypes", image))
     return requests
+
+
+def _check_baked_in(spec):
+    """Gallery and prototype embeddings are outputs too (retrieve / classify_prototypes)."""
+    for what, pair in (("gallery", spec.gallery), ("prototypes", spec.prototypes)):
+        if pair is None:
+            continue
+        names, embeddings = pair
+        embeddings = np.asarray(embeddings, np.float32).reshape(len(names), -1)
+        bad = np.flatnonzero(~np.isfinite(embeddings).all(axis=1))
+        if len(bad):
+            raise ExportError(f"{what} embedding row {bad[0]} ({names[bad[0]]!r}) is not finite "
+                              f"(NaN or inf; {len(bad)} rows in all): nothing was exported")
+
+
+def _check_outputs_finite(path, requests):
+    """Run the warm-up requests on the SavedModel written at `path`; refuse NaN / inf outputs."""
+    loaded = load_saved_model(path)
+    for i, (name, inputs) in enumerate(requests):
+        if name not in loaded.signatures:
+            raise ExportError(f"warm-up request {i}: no signature {name!r} in the export")
+        outputs = loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
+        for key, value in sorted(outputs.items()):
+            value = value.numpy()
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise ExportError(f"signature '{name}' output '{key}' is not finite (NaN or inf) "
+                                  f"on warm-up request {i}: the model was not exported")
 
 
 def _write_serving_info(spec, path):
@@ -139,12 +232,14 @@ def export(spec, base_dir, version=None, model_name="tfembed", warmup=None):
     final = os.path.join(base_dir, str(version))
     if os.path.exists(final):
         raise FileExistsError(f"export version already exists: {final}")
+    _check_baked_in(spec)
     tmp = os.path.join(base_dir, f".tmp-{version}-{uuid.uuid4().hex[:8]}")
     try:
         _build_archive(spec).write_out(tmp, verbose=False)
         if warmup:
             from tfembed.serving.warmup import write_warmup_requests
             write_warmup_requests(tmp, model_name, warmup)
+            _check_outputs_finite(tmp, warmup)
         _write_serving_info(spec, tmp)
         os.rename(tmp, final)  # atomic on one file system: a server never sees half a model
     finally:
