@@ -114,8 +114,9 @@ def load_version(model_name, version, path, limits):
     loaded = LoadedVersion(model_name, version, path, module, signatures, signature_defs)
     try:  # before warm-up, so warm-up `retrieve` requests exercise the index too
         loaded.index_stamp = attach_index(loaded)
-    except TfembedError as err:
-        raise LoadError(f"gallery index: {err}", grpc.StatusCode.FAILED_PRECONDITION) from None
+    except Exception as err:  # not only ours: numpy, json, faiss... all end this version
+        detail = str(err) if isinstance(err, TfembedError) else f"{type(err).__name__}: {err}"
+        raise LoadError(f"gallery index: {detail}", grpc.StatusCode.FAILED_PRECONDITION) from None
     loaded.warmup_count = replay_warmup(loaded, limits)
     return loaded
 

@@ -3,10 +3,13 @@
 Like TF Serving's file-system source + aspired-versions manager, simplified:
 a poll thread lists ``<base_path>/<N>/`` directories, loads a new version
 completely (including warm-up) before it becomes visible, and only then unloads
-the version it replaces. A version that fails to load is reported as END with
-its error in GetModelStatus and is not retried until its files change, so the
-last good version keeps serving. With the latest policy the served version
-never goes backwards, even if the newest directory is removed from disk.
+the version it replaces. A version that fails to load (for any reason, a bug
+included) is reported as END with its error in GetModelStatus and is not
+retried until its files change, so the last good version keeps serving; once
+its directory is deleted it leaves GetModelStatus. With the latest policy the
+served version never goes backwards, even if the newest directory is removed
+from disk. A base path that is missing or holds no versions is logged (as TF
+Serving does) and polled again.
 """
 
 import logging
@@ -16,16 +19,13 @@ import threading
 import grpc
 from tensorflow_serving.apis import get_model_status_pb2
 
-from tfembed.errors import TfembedError
 from tfembed.serving.index_retrieve import attach_index, index_stamp
 from tfembed.serving.loader import LoadError, load_version
 from tfembed.serving.status import not_found, unavailable
 
 log = logging.getLogger("tfembed.serving")
 State = get_model_status_pb2.ModelVersionStatus.State
-_FINGERPRINT_FILES = ("saved_model.pb", "variables/variables.index",
-                      "assets.extra/tf_serving_warmup_requests",
-                      "assets.extra/gallery_index/meta.json")
+_FINGERPRINT_DIRS = ("variables", "assets", "assets.extra")  # every file below them counts
 
 
 class _Model:
@@ -35,17 +35,27 @@ class _Model:
         self.states = {}  # version -> (State, grpc code int, message)
         self.failed = {}  # version -> fingerprint of the files that failed
         self.index_failed = {}  # version -> stamp of a gallery index that could not be used
+        self.base_path_warning = None  # last warning logged about the base path
 
 
 def _fingerprint(path):
-    """Cheap change detector: a failed version is retried only if this changes."""
+    """Cheap change detector: a failed version is retried only if this changes.
+
+    Sizes and mtimes of saved_model.pb and of every file under variables/, assets/ and
+    assets.extra/ (warm-up file, gallery index), so a repair in place is noticed.
+    """
     out = []
-    for name in ("",) + _FINGERPRINT_FILES:
+    names = ["", "saved_model.pb"]
+    for top in _FINGERPRINT_DIRS:
+        for root, dirs, files in os.walk(os.path.join(path, top)):
+            dirs.sort()
+            names += sorted(os.path.relpath(os.path.join(root, f), path) for f in files)
+    for name in names:
         try:
             st = os.stat(os.path.join(path, name))
-            out.append((st.st_mtime_ns, st.st_size))
+            out.append((name, st.st_mtime_ns, st.st_size))
         except OSError:
-            out.append(None)
+            out.append((name, None))
     return tuple(out)
 
 
@@ -79,15 +89,33 @@ class ModelManager:
 
     def poll_once(self):
         for model in self._models.values():
-            self._sync(model)
+            try:  # one model's trouble never stops the others
+                self._sync(model)
+            except Exception:
+                log.exception("%s: poll failed", model.config.name)
 
     def _scan(self, model):
+        name, base = model.config.name, model.config.base_path
         try:
-            names = os.listdir(model.config.base_path)
-        except OSError:
+            names = os.listdir(base)
+        except OSError as err:
+            self._warn_base_path(model, f"could not find base path {base} for servable {name} "
+                                        f"({err.strerror}); still polling")
             return {}
-        return {int(n): os.path.join(model.config.base_path, n) for n in names
-                if n.isdigit() and os.path.isdir(os.path.join(model.config.base_path, n))}
+        versions = {int(n): os.path.join(base, n) for n in names
+                    if n.isdigit() and os.path.isdir(os.path.join(base, n))}
+        if not versions:
+            self._warn_base_path(model, f"no versions of servable {name} found under base path "
+                                        f"{base} (version directories are numbers, e.g. "
+                                        f"{os.path.join(base, '1')}); still polling")
+        else:
+            model.base_path_warning = None
+        return versions
+
+    def _warn_base_path(self, model, message):
+        if model.base_path_warning != message:  # once per change, not on every poll
+            model.base_path_warning = message
+            log.warning(message)
 
     def _sync(self, model):
         config, disk = model.config, self._scan(model)
@@ -113,6 +141,18 @@ class ModelManager:
             stale = [v for v in model.loaded if config.policy == "all" and v not in disk]
         for version in stale:
             self._unload(model, version)
+        self._forget_deleted_failures(model, disk)
+
+    def _forget_deleted_failures(self, model, disk):
+        """A failed (or interrupted) version whose directory is gone leaves GetModelStatus."""
+        with self._lock:
+            gone = [v for v, (state, code, _) in model.states.items()
+                    if v not in disk and v not in model.loaded
+                    and (code != 0 or state == State.LOADING)]
+            for version in gone:
+                del model.states[version]
+                model.failed.pop(version, None)
+                model.index_failed.pop(version, None)
 
     def _try_load(self, model, version, path):
         name, fingerprint = model.config.name, _fingerprint(path)
@@ -121,10 +161,15 @@ class ModelManager:
         self._set_state(model, version, State.LOADING)
         try:
             loaded = load_version(name, version, path, self._limits)
-        except LoadError as err:
-            log.error("%s version %d not loaded: %s", name, version, err)
+        except Exception as err:  # any failure ends the version, never the server or the poll
+            if isinstance(err, LoadError):
+                code, message = err.code, str(err)
+                log.error("%s version %d not loaded: %s", name, version, message)
+            else:
+                code, message = grpc.StatusCode.UNKNOWN, f"{type(err).__name__}: {err}"
+                log.exception("%s version %d not loaded", name, version)
             model.failed[version] = fingerprint
-            self._set_state(model, version, State.END, err.code, str(err))
+            self._set_state(model, version, State.END, code, message)
             return False
         with self._lock:  # visible to requests only now, fully loaded and warmed up
             model.loaded[version] = loaded
@@ -143,7 +188,7 @@ class ModelManager:
             loaded.index_stamp = attach_index(loaded)
             log.info("%s version %d: retrieve now uses the gallery index", model.config.name,
                      version)
-        except TfembedError as err:  # keep serving with what we had; don't retry unchanged files
+        except Exception as err:  # keep serving with what we had; don't retry unchanged files
             model.index_failed[version] = stamp
             log.error("%s version %d: gallery index not used: %s", model.config.name, version, err)
 

@@ -1,0 +1,193 @@
+"""Fault injection for `tfembed serve`: broken gallery indexes, repairs in place, missing base
+paths (issue 14, items 7, 8 and 12)."""
+
+import json
+import logging
+import os
+import shutil
+import time
+
+import grpc
+import numpy as np
+import pytest
+from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
+                                     prediction_service_pb2_grpc)
+
+from tfembed.index import gallery_index
+from tfembed.index.model_files import index_dir
+from tfembed.serving import model_manager
+from tfembed.serving.server import Server
+from tfembed.serving.testing import MODEL, predict_request, publish, save_toy_model, strings
+
+State = get_model_status_pb2.ModelVersionStatus.State
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def statuses(port):
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        response = model_service_pb2_grpc.ModelServiceStub(ch).GetModelStatus(
+            get_model_status_pb2.GetModelStatusRequest(model_spec={"name": MODEL}), timeout=5)
+    return {s.version: s for s in response.model_version_status}
+
+
+def served_version(port):
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(ch)
+        response = stub.Predict(predict_request("retrieve", {"text": strings("red bird")}),
+                                timeout=10)
+    return response.model_spec.version.value
+
+
+@pytest.fixture(scope="module")
+def good_version(tmp_path_factory):
+    """A toy version with a brute-force gallery index, to copy (and damage)."""
+    def write(path):
+        save_toy_model(path)
+        docs = np.random.default_rng(0).normal(size=(10, 8)).astype("f4")
+        gallery_index.build([f"doc-{i}" for i in range(10)], docs, "dot",
+                            backend="brute_force", k=3).save(index_dir(path))
+    return publish(str(tmp_path_factory.mktemp("src") / MODEL), 1, write)
+
+
+def _index_file(path, name):
+    return os.path.join(index_dir(path), name)
+
+
+def truncate_embeddings(path):
+    with open(_index_file(path, gallery_index.VECTORS), "r+b") as f:
+        f.truncate(os.path.getsize(f.name) // 2)
+
+
+def bad_ids(path):  # not UTF-8
+    with open(_index_file(path, gallery_index.IDS), "wb") as f:
+        f.write(b"\xff\xfe\n" * 10)
+
+
+def bad_meta(path):  # valid JSON, no backend / count / dim
+    with open(_index_file(path, gallery_index.META), "w") as f:
+        json.dump({"format": gallery_index.FORMAT}, f)
+
+
+def truncate_variables(path):
+    data = [f for f in os.listdir(os.path.join(path, "variables")) if "data" in f][0]
+    with open(os.path.join(path, "variables", data), "r+b") as f:
+        f.truncate(10)
+
+
+def publish_copy(src, base, version, damage=None):
+    tmp = os.path.join(os.path.dirname(base), f".staging-{version}")
+    shutil.copytree(src, tmp)
+    if damage:
+        damage(tmp)
+    os.makedirs(base, exist_ok=True)
+    os.rename(tmp, os.path.join(base, str(version)))
+    return os.path.join(base, str(version))
+
+
+INDEX_DAMAGE = [truncate_embeddings, bad_ids, bad_meta]
+
+
+# --- item 7: an unreadable gallery index ends its version, the others serve -------------------
+
+@pytest.mark.parametrize("damage", INDEX_DAMAGE, ids=lambda f: f.__name__)
+def test_startup_with_an_unreadable_index_serves_the_good_version(good_version, tmp_path,
+                                                                  damage):
+    base = str(tmp_path / MODEL)
+    publish_copy(good_version, base, 1)
+    publish_copy(good_version, base, 2, damage)
+    with Server(base, MODEL, port=0, file_system_poll_wait_seconds=0) as srv:
+        status = statuses(srv.port)
+        assert served_version(srv.port) == 1
+    assert status[1].state == State.AVAILABLE
+    assert status[2].state == State.END
+    assert status[2].status.error_code == grpc.StatusCode.FAILED_PRECONDITION.value[0]
+    assert "gallery index" in status[2].status.error_message
+
+
+@pytest.mark.parametrize("damage", INDEX_DAMAGE, ids=lambda f: f.__name__)
+def test_running_server_ends_a_bad_index_version_once_and_forgets_it_when_deleted(
+        good_version, tmp_path, monkeypatch, damage):
+    attempts = []
+    real_load = model_manager.load_version
+    monkeypatch.setattr(model_manager, "load_version",
+                        lambda name, version, *a: attempts.append(version)
+                        or real_load(name, version, *a))
+    base = str(tmp_path / MODEL)
+    publish_copy(good_version, base, 1)
+    with Server(base, MODEL, port=0, file_system_poll_wait_seconds=0.05) as srv:
+        path = publish_copy(good_version, base, 2, damage)
+        assert wait_for(lambda: 2 in statuses(srv.port)
+                        and statuses(srv.port)[2].state == State.END), statuses(srv.port)
+        assert "gallery index" in statuses(srv.port)[2].status.error_message
+        time.sleep(0.5)  # ~10 polls: an unchanged failed version is not loaded again
+        assert attempts.count(2) == 1
+        assert served_version(srv.port) == 1
+        shutil.rmtree(path)
+        assert wait_for(lambda: 2 not in statuses(srv.port))
+        assert statuses(srv.port)[1].state == State.AVAILABLE
+
+
+# --- item 8: a failed version is retried once its files are repaired in place -----------------
+
+def repair_variables(good, path):  # only the data shard: variables.index is untouched
+    for name in os.listdir(os.path.join(good, "variables")):
+        if "data" in name:
+            shutil.copyfile(os.path.join(good, "variables", name),
+                            os.path.join(path, "variables", name))
+
+
+def repair_embeddings(good, path):
+    shutil.copyfile(_index_file(good, gallery_index.VECTORS),
+                    _index_file(path, gallery_index.VECTORS))
+
+
+@pytest.mark.parametrize("damage,repair", [(truncate_variables, repair_variables),
+                                           (truncate_embeddings, repair_embeddings)],
+                         ids=["variables", "gallery_index"])
+def test_failed_version_repaired_in_place_is_loaded(good_version, tmp_path, damage, repair):
+    base = str(tmp_path / MODEL)
+    publish_copy(good_version, base, 1)
+    with Server(base, MODEL, port=0, file_system_poll_wait_seconds=0.05) as srv:
+        path = publish_copy(good_version, base, 2, damage)
+        assert wait_for(lambda: 2 in statuses(srv.port)
+                        and statuses(srv.port)[2].state == State.END)
+        repair(good_version, path)
+        assert wait_for(lambda: statuses(srv.port)[2].state == State.AVAILABLE)
+        assert served_version(srv.port) == 2
+
+
+@pytest.mark.parametrize("where", ["variables", "assets", "assets.extra/gallery_index"])
+def test_fingerprint_sees_any_file_rewritten_in_place(tmp_path, where):
+    path = tmp_path / "1"
+    (path / where).mkdir(parents=True)
+    (path / "saved_model.pb").write_bytes(b"pb")
+    target = path / where / "some.file"
+    target.write_bytes(b"abcd")
+    os.utime(target, ns=(10**18, 10**18))
+    before = model_manager._fingerprint(str(path))
+    target.write_bytes(b"dcba")  # same size, new contents
+    os.utime(target, ns=(10**18 + 10**9, 10**18 + 10**9))
+    assert model_manager._fingerprint(str(path)) != before
+
+
+# --- item 12: a missing or empty base path is logged, and polled ------------------------------
+
+def test_missing_or_empty_base_path_is_logged_and_polled(good_version, tmp_path, caplog):
+    base = str(tmp_path / "not_yet" / MODEL)
+    with caplog.at_level(logging.WARNING, logger="tfembed.serving"), \
+            Server(base, MODEL, port=0, file_system_poll_wait_seconds=0.05) as srv:
+        assert "could not find base path" in caplog.text and base in caplog.text
+        os.makedirs(base)
+        assert wait_for(lambda: "no versions of servable" in caplog.text)
+        assert caplog.text.count("no versions of servable") == 1  # once, not every poll
+        publish_copy(good_version, base, 1)
+        assert wait_for(lambda: statuses(srv.port).get(1) is not None
+                        and statuses(srv.port)[1].state == State.AVAILABLE)
