@@ -1,11 +1,15 @@
-"""Fault injection for `tfembed serve`: broken gallery indexes, repairs in place, missing base
-paths (issue 14, items 7, 8 and 12)."""
+"""Fault injection for `tfembed serve`: broken gallery indexes, repairs in place, hostile REST
+clients, missing base paths (issue 14, items 7-9 and 12)."""
 
 import json
 import logging
 import os
 import shutil
+import socket
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import grpc
 import numpy as np
@@ -191,3 +195,84 @@ def test_missing_or_empty_base_path_is_logged_and_polled(good_version, tmp_path,
         publish_copy(good_version, base, 1)
         assert wait_for(lambda: statuses(srv.port).get(1) is not None
                         and statuses(srv.port)[1].state == State.AVAILABLE)
+
+
+# --- item 9: REST admission and bounded work ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def toy_server(good_version, tmp_path_factory):
+    """Small REST limits so the tests stay light; batching on, as in production."""
+    base = str(tmp_path_factory.mktemp("toy") / MODEL)
+    publish_copy(good_version, base, 1)
+    with Server(base, MODEL, port=0, rest_api_port=0, file_system_poll_wait_seconds=0,
+                max_concurrent_requests=1, rest_api_num_threads=2, rest_api_timeout_in_ms=500,
+                max_request_bytes=4096, max_json_values=200, enable_batching=True) as srv:
+        yield srv
+
+
+def rest(server, body):
+    url = f"http://127.0.0.1:{server.rest_port}/v1/models/{MODEL}:predict"
+    try:
+        request = urllib.request.Request(url, data=json.dumps(body).encode())
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_rest_deeply_nested_json_is_a_400(toy_server):
+    value = "x"
+    for _ in range(70):
+        value = [value]
+    status, body = rest(toy_server, {"signature_name": "embed_text", "instances": value})
+    assert status == 400 and body["error"].startswith("inputs['text']: expected rank 1")
+
+
+def test_rest_body_over_the_byte_limit_is_a_413(toy_server):
+    body = {"signature_name": "embed_text", "instances": ["x" * 4096]}
+    status, reply = rest(toy_server, body)
+    assert status == 413 and "max_request_bytes" in reply["error"]
+
+
+def test_rest_body_with_too_many_values_is_a_400(toy_server):
+    status, body = rest(toy_server, {"signature_name": "embed_text", "instances": ["a"] * 250})
+    assert status == 400 and "max_json_values" in body["error"]
+    status, body = rest(toy_server, {"signature_name": "embed_text", "instances": ["a"] * 5})
+    assert status == 200 and len(body["predictions"]) == 5
+
+
+def _raw_request(port, head, timeout=10.0):
+    """Send `head` (no body) and return what the server answers before the deadline."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head)
+        try:
+            return s.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+def test_rest_slot_is_taken_before_the_body_is_read(toy_server):
+    head = (f"POST /v1/models/{MODEL}:predict HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: 1000\r\n\r\n").encode()
+    with toy_server.core.admission():  # the only slot is busy; the body never comes
+        reply = _raw_request(toy_server.rest_port, head)
+    assert reply.split(b"\r\n")[0].endswith(b"429 Too Many Requests"), reply[:200]
+
+
+def test_rest_stalled_connections_are_dropped_and_threads_bounded(toy_server):
+    port = toy_server.rest_port
+    before = threading.active_count()
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(6)]
+    partial = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+    try:
+        for s in partial:  # each now holds one of the 2 worker threads, until its timeout
+            s.sendall(b"POST /v1/models/toy:pre")
+        time.sleep(0.2)
+        assert threading.active_count() - before <= 1  # no thread per connection
+        status, body = rest(toy_server, {"signature_name": "embed_text", "instances": ["ok"]})
+        assert status == 200
+        for s in silent + partial:  # each closed by the server after 0.5 s of silence
+            assert s.recv(4096) == b""
+    finally:
+        for s in silent + partial:
+            s.close()

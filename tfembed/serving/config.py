@@ -29,6 +29,7 @@ class Limits:
     max_image_pixels: int = 40_000_000  # width * height from the image header
     max_elements: int = 1 << 24  # any one tensor
     max_classes: int = 4096  # class_texts per classify request
+    max_json_values: int = 1 << 21  # REST: JSON values in one body, counted before parsing
 
 
 @dataclasses.dataclass

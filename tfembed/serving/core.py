@@ -4,6 +4,7 @@ Both the gRPC services and the REST handler call this with protos, so the two
 share validation, admission control and error messages.
 """
 
+import contextlib
 import threading
 
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
@@ -29,21 +30,32 @@ class ServingCore:
         version = spec.version.value if spec.HasField("version") else None
         return self.manager.get(spec.name, version, spec.version_label or None)
 
+    @contextlib.contextmanager
+    def admission(self):
+        """Hold one of the max_concurrent_requests slots, or raise RESOURCE_EXHAUSTED at once.
+
+        REST takes it before reading the body, so bodies only cost memory and CPU for
+        admitted requests.
+        """
+        if not self._slots.acquire(blocking=False):
+            raise exhausted(f"server busy: {self.max_concurrent_requests} requests already "
+                            f"in flight (--max_concurrent_requests); retry later")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     def predict(self, request, time_remaining=None):
         """PredictRequest -> PredictResponse; raises ServingError.
 
         time_remaining: callable giving seconds left before the client's
         deadline (None = no deadline), e.g. grpc's context.time_remaining.
         """
-        if not self._slots.acquire(blocking=False):
-            raise exhausted(f"server busy: {self.max_concurrent_requests} requests already "
-                            f"in flight (--max_concurrent_requests); retry later")
-        try:
-            return self._predict(request, time_remaining)
-        finally:
-            self._slots.release()
+        with self.admission():
+            return self.predict_admitted(request, time_remaining)
 
-    def _predict(self, request, time_remaining):
+    def predict_admitted(self, request, time_remaining=None):
+        """predict() for a caller already holding an admission() slot."""
         size = request.ByteSize()
         if size > self.limits.max_request_bytes:
             raise exhausted(f"request: {size} bytes, over the limit of "

@@ -12,18 +12,25 @@ def is_b64(value):
     return isinstance(value, dict) and set(value) == {"b64"}
 
 
-def to_array(field, value, dtype):
-    """Nested JSON lists -> np.ndarray of the signature's dtype (DataType enum)."""
+def to_array(field, value, dtype, rank=None):
+    """Nested JSON lists -> np.ndarray of the signature's dtype (DataType enum).
+
+    rank: the input's rank when the signature knows it; deeper nesting is refused before
+    numpy sees it (numpy fails past 64 dimensions).
+    """
+    shape, probe = [], value
+    while isinstance(probe, list):
+        shape.append(len(probe))
+        if len(shape) > (32 if rank is None else rank):
+            raise invalid(f"{field}: expected rank {'<= 32' if rank is None else rank}, but "
+                          f"the lists nest at least {len(shape)} deep")
+        probe = probe[0] if probe else None
     np_type = _TYPES[dtype][0] if dtype in _TYPES else object
     if np_type is not object:
         try:
             return np.asarray(value, dtype=np_type)
         except (ValueError, TypeError):
             raise invalid(f"{field}: expected a (non-ragged) nested list of numbers") from None
-    shape, probe = [], value
-    while isinstance(probe, list):
-        shape.append(len(probe))
-        probe = probe[0] if probe else None
     flat = []
 
     def walk(v, depth):

@@ -25,6 +25,8 @@ from tfembed.serving import config as config_mod
 from tfembed.serving.config import Limits
 
 log = logging.getLogger("tfembed.serving")
+LIMIT_FLAGS = ("max_request_bytes", "max_string_bytes", "max_image_bytes", "max_image_pixels",
+               "max_json_values")
 
 
 class Server:
@@ -34,6 +36,7 @@ class Server:
                  model_config_file=None, host="127.0.0.1", file_system_poll_wait_seconds=1.0,
                  max_concurrent_requests=8, enable_batching=False, batch_timeout_micros=2000,
                  tensorflow_intra_op_parallelism=0, tensorflow_inter_op_parallelism=0,
+                 rest_api_num_threads=0, rest_api_timeout_in_ms=30000,
                  limits=None, **limit_overrides):
         self.configs = (config_mod.parse_config_file(model_config_file) if model_config_file
                         else config_mod.from_flags(model_name, model_base_path))
@@ -48,6 +51,10 @@ class Server:
         self.enable_batching = enable_batching
         self.batch_timeout = batch_timeout_micros / 1e6
         self.threads = (tensorflow_intra_op_parallelism, tensorflow_inter_op_parallelism)
+        # REST connections handled at once (0: as many gRPC worker threads); a client idle
+        # for the timeout is disconnected, and it is also the REST predict deadline.
+        self.rest_threads = int(rest_api_num_threads) or self.max_concurrent_requests + 8
+        self.rest_timeout = rest_api_timeout_in_ms / 1000
         self.manager = self._grpc = self._rest = self._rest_thread = None
         self._stopped = threading.Event()
 
@@ -86,8 +93,8 @@ class Server:
         if self.rest_port is not None:
             from tfembed.serving.rest import make_rest_server
             try:
-                self._rest, self._rest_thread = make_rest_server(self.core, self.host,
-                                                                 self.rest_port)
+                self._rest, self._rest_thread = make_rest_server(
+                    self.core, self.host, self.rest_port, self.rest_threads, self.rest_timeout)
             except OSError as err:
                 self.stop()
                 raise TfembedError(
@@ -155,11 +162,15 @@ def build_parser():
     p.add_argument("--max_concurrent_requests", type=int, default=8)
     p.add_argument("--tensorflow_intra_op_parallelism", type=int, default=0)
     p.add_argument("--tensorflow_inter_op_parallelism", type=int, default=0)
+    p.add_argument("--rest_api_num_threads", type=int, default=0,
+                   help="REST connections handled at once (0 = max_concurrent_requests + 8)")
+    p.add_argument("--rest_api_timeout_in_ms", type=int, default=30000,
+                   help="REST: disconnect a client idle this long; predict deadline")
     p.add_argument("--enable_batching", type=_bool, nargs="?", const=True, default=False)
     p.add_argument("--batching_parameters_file", default=None,
                    help="TF Serving BatchingParameters text proto (max_batch_size, "
                         "batch_timeout_micros)")
-    for field in ("max_request_bytes", "max_string_bytes", "max_image_bytes", "max_image_pixels"):
+    for field in LIMIT_FLAGS:
         p.add_argument(f"--{field}", type=int, default=None)
     return p
 
@@ -167,9 +178,8 @@ def build_parser():
 def server_from_args(args):
     batching = (config_mod.parse_batching_parameters(args.batching_parameters_file)
                 if args.batching_parameters_file else {})
-    limits = {k: getattr(args, k) for k in ("max_batch_size", "max_request_bytes",
-                                            "max_string_bytes", "max_image_bytes",
-                                            "max_image_pixels") if getattr(args, k) is not None}
+    limits = {k: getattr(args, k) for k in ("max_batch_size",) + LIMIT_FLAGS
+              if getattr(args, k) is not None}
     limits.setdefault("max_batch_size", batching.get("max_batch_size", Limits.max_batch_size))
     return Server(
         model_base_path=args.model_base_path, model_name=args.model_name, port=args.port,
@@ -180,7 +190,9 @@ def server_from_args(args):
         enable_batching=args.enable_batching,
         batch_timeout_micros=batching.get("batch_timeout_micros", 2000),
         tensorflow_intra_op_parallelism=args.tensorflow_intra_op_parallelism,
-        tensorflow_inter_op_parallelism=args.tensorflow_inter_op_parallelism, **limits)
+        tensorflow_inter_op_parallelism=args.tensorflow_inter_op_parallelism,
+        rest_api_num_threads=args.rest_api_num_threads,
+        rest_api_timeout_in_ms=args.rest_api_timeout_in_ms, **limits)
 
 
 def main(argv=None):

@@ -24,14 +24,15 @@ _HTTP = {
 class ServingError(Exception):
     """A request failure with a gRPC status code and a message naming the field."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, http_status=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self._http_status = http_status  # REST only: when HTTP has a more precise status
 
     @property
     def http_status(self):
-        return _HTTP.get(self.code, 500)
+        return self._http_status or _HTTP.get(self.code, 500)
 
 
 def invalid(message):
@@ -44,6 +45,11 @@ def not_found(message):
 
 def exhausted(message):
     return ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+
+def too_large(message):
+    """RESOURCE_EXHAUSTED over gRPC, 413 Payload Too Large over REST."""
+    return ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, message, http_status=413)
 
 
 def unavailable(message):
