@@ -1,5 +1,5 @@
 """Fault injection for `tfembed serve`: broken gallery indexes, repairs in place, hostile REST
-clients, missing base paths (issue 14, items 7-9 and 12)."""
+clients, undecodable images, missing base paths (issue 14, items 7-10 and 12)."""
 
 import json
 import logging
@@ -21,7 +21,8 @@ from tfembed.index import gallery_index
 from tfembed.index.model_files import index_dir
 from tfembed.serving import model_manager
 from tfembed.serving.server import Server
-from tfembed.serving.testing import MODEL, predict_request, publish, save_toy_model, strings
+from tfembed.serving.testing import (MODEL, jpeg_bytes, predict_request, publish,
+                                     save_toy_model, strings)
 
 State = get_model_status_pb2.ModelVersionStatus.State
 
@@ -201,7 +202,7 @@ def test_missing_or_empty_base_path_is_logged_and_polled(good_version, tmp_path,
 
 @pytest.fixture(scope="module")
 def toy_server(good_version, tmp_path_factory):
-    """Small REST limits so the tests stay light; batching on, as in production."""
+    """Small REST limits so the tests stay light; batching on, as in production (item 10)."""
     base = str(tmp_path_factory.mktemp("toy") / MODEL)
     publish_copy(good_version, base, 1)
     with Server(base, MODEL, port=0, rest_api_port=0, file_system_poll_wait_seconds=0,
@@ -276,3 +277,44 @@ def test_rest_stalled_connections_are_dropped_and_threads_bounded(toy_server):
     finally:
         for s in silent + partial:
             s.close()
+
+
+# --- item 10: undecodable images are named before the batch runs; model errors keep their words
+
+def _truncated_jpeg():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buf, format="JPEG")
+    return buf.getvalue()[:len(buf.getvalue()) * 2 // 3]  # header intact, scan data cut
+
+
+def test_truncated_jpeg_is_named_by_index_before_the_batch_runs(toy_server):
+    with grpc.insecure_channel(f"127.0.0.1:{toy_server.port}") as ch:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(ch)
+        images = strings(jpeg_bytes(), jpeg_bytes(), _truncated_jpeg())
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Predict(predict_request("embed_image", {"image": images}), timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert info.value.details().startswith("inputs['image'][2]: image cannot be decoded (")
+    assert "JPEG" in info.value.details()
+
+
+def test_model_errors_keep_the_ops_message(toy_server):
+    from tfembed.serving.status import ServingError
+
+    signature = toy_server.manager.get(MODEL).signatures["embed_image"]
+    with pytest.raises(ServingError) as info:  # validation bypassed: the model itself fails
+        signature.run({"image": strings(_truncated_jpeg())})
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Graph execution error" not in info.value.message
+    assert "JPEG" in info.value.message, info.value.message
+
+
+def test_classify_is_never_merged_across_requests(toy_server):
+    signatures = toy_server.manager.get(MODEL).signatures
+    assert signatures["embed_text"].batchable
+    assert not signatures["classify"].batchable  # its class_texts are per request

@@ -15,7 +15,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 from tfembed.errors import TfembedError
 from tfembed.serving.index_retrieve import attach_index
 from tfembed.serving.status import ServingError, tf_error_code
-from tfembed.serving.validation import check_inputs
+from tfembed.serving.validation import UNBATCHED_INPUTS, check_inputs, op_message
 from tfembed.serving.warmup import read_warmup_requests
 
 log = logging.getLogger("tfembed.serving")
@@ -39,17 +39,18 @@ class Signature:
         _, kwargs = fn.structured_input_signature
         self.inputs = {k: _spec(s) for k, s in kwargs.items()}
         self.outputs = {k: _spec(s) for k, s in fn.structured_outputs.items()}
-        # Cross-request batching needs every input to share the batch dimension.
-        self.batchable = all(s is not None and s and s[0] is None for _, s in self.inputs.values())
+        # Cross-request batching needs every input to share the batch dimension (class_texts
+        # does not: merging two classify requests would mix their classes).
+        self.batchable = all(s is not None and s and s[0] is None and k not in UNBATCHED_INPUTS
+                             for k, (_, s) in self.inputs.items())
 
     def run(self, arrays):
         """{name: np.ndarray} -> {output: np.ndarray}; raises ServingError on op errors."""
         try:
             outputs = self.fn(**{k: tf.constant(v) for k, v in arrays.items()})
         except tf.errors.OpError as err:
-            first = (err.message or str(err)).strip().splitlines()[0][:500]
             raise ServingError(tf_error_code(err),
-                               f"signature '{self.name}' failed: {first}") from None
+                               f"signature '{self.name}' failed: {op_message(err)}") from None
         return {k: v.numpy() for k, v in outputs.items()}
 
 

@@ -5,6 +5,7 @@ client can tell which part of its request was wrong.
 """
 
 import io
+import re
 import warnings
 
 from PIL import Image
@@ -39,6 +40,8 @@ def check_inputs(inputs, signature, limits):
         array = from_proto(field, inputs[name], dtype, shape, limits.max_elements)
         if array.ndim:
             if name in UNBATCHED_INPUTS:
+                if array.shape[0] == 0:
+                    raise invalid(f"{field}: empty; give at least one class text")
                 if array.shape[0] > limits.max_classes:
                     raise invalid(f"{field}: {array.shape[0]} entries, more than the "
                                   f"limit of {limits.max_classes}")
@@ -72,6 +75,19 @@ def _check_texts(field, array, limits):
 def _check_images(field, array, limits):
     for i, value in enumerate(array.reshape(-1)):
         check_image(f"{field}[{i}]", value, limits)
+    for i, value in enumerate(array.reshape(-1)):  # headers first: cheap, bounds the decoding
+        decode_check(f"{field}[{i}]", value)
+
+
+def decode_check(field, data):
+    """Decode with the op the exported graphs use, so a truncated or corrupt image is refused
+    here, naming its index, instead of failing the whole (possibly merged) batch in the model."""
+    import tensorflow as tf
+
+    try:
+        tf.io.decode_image(data, channels=3, expand_animations=False)
+    except tf.errors.OpError as err:
+        raise invalid(f"{field}: image cannot be decoded ({op_message(err)})") from None
 
 
 def check_image(field, data, limits):
@@ -98,3 +114,16 @@ def check_image(field, data, limits):
         image.verify()
     except Exception as err:
         raise invalid(f"{field}: corrupt {fmt} image ({err})") from None
+
+
+def op_message(err):
+    """The failing op's own words from a tf.errors.OpError, without TF's framing.
+
+    Functions report "Graph execution error:", a "Detected at node ..." block, then the
+    message, then "[[{{node ...}}]] [Op:...]"; eager ops prefix "{{function_node ...}}".
+    """
+    text = re.split(r"\n\s*\[\[", err.message or str(err))[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    message = lines[-1] if lines else type(err).__name__
+    message = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", message)
+    return re.sub(r"\s*\[Op:[^\]]*\]$", "", message)[:500]
