@@ -41,10 +41,10 @@ def toy_trainer():
                                                       ).batch(4)
 
         options = dict(checkpoint_every=2, log_every=2, verbose=0)
-        options.update(kwargs)
+        options.update(kwargs, **({"config": config} if config is not None else {}))
         optimizer = keras.optimizers.SGD(learning_rate=options.pop("learning_rate", 0.01))
         trainer = Trainer(model, optimizer, tf.distribute.get_strategy(), str(workdir), steps, 4,
-                          config=config, **options)
+                          **options)
         return trainer, dataset_fn
 
     return make

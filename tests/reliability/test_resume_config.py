@@ -73,6 +73,37 @@ def test_trainer_checks_the_recorded_config(tmp_path, toy_trainer):
     assert trainer.fit(dataset_fn)["resumed_from"] == 4
 
 
+def test_unreadable_config_record_resumes_with_a_warning(tmp_path, toy_trainer, capsys):
+    cfg = {"model": {"dim": 3}, "train": {"steps": 4}}
+    trainer, dataset_fn = toy_trainer(tmp_path, steps=4, config=cfg)
+    trainer.fit(dataset_fn)
+    (tmp_path / "checkpoints" / "config.json").write_text("{not json")
+    trainer, dataset_fn = toy_trainer(tmp_path, steps=6, config=cfg)
+    assert trainer.fit(dataset_fn)["resumed_from"] == 4
+    assert "unreadable record" in capsys.readouterr().err
+    assert json.loads((tmp_path / "checkpoints" / "config.json").read_text())["config"] == cfg
+
+
+def test_save_config_checks_the_runs_sub_trainers_before_replacing_config_json(tmp_path):
+    """Gordo's trainers live in visual/ and joint/; best/ and trials/ are runs of their own."""
+    from tfembed.errors import ConfigError
+    from tfembed.experiments import common
+    from tfembed.training.checkpoints import record_config
+
+    cfg = {"model": {"dim": 3}}
+    for sub in ("visual", "best", "trials/1"):
+        (tmp_path / sub / "checkpoints").mkdir(parents=True)
+        (tmp_path / sub / "checkpoints" / "ckpt-2.index").write_bytes(b"")
+        record_config({"model": {"dim": 5 if sub == "visual" else 7}}, tmp_path / sub / "checkpoints")
+    (tmp_path / "best" / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"visual holds checkpoints.*model\.dim: 5 -> 3"):
+        common.save_config(cfg, str(tmp_path), "x")
+    assert not (tmp_path / "config.json").exists()
+    record_config({"model": {"dim": 3}}, tmp_path / "visual" / "checkpoints")
+    common.save_config(cfg, str(tmp_path), "x")  # best/ and trials/1 are not this run's
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == cfg
+
+
 def test_smoke_runs_default_to_their_own_workdir():
     from tfembed.recipe import default_workdir
 

@@ -22,11 +22,27 @@ from tfembed.training.trainer import Trainer, make_optimizer
 
 def save_config(cfg, workdir, experiment):
     """config.json lets `tfembed export RUN_DIR` rebuild the model later. Checkpoints of
-    another configuration in `workdir` are an error here, before config.json is replaced."""
-    checkpoints.check_config(cfg, os.path.join(workdir, "checkpoints"), warn=False)
+    another configuration in the run are an error here, before config.json is replaced."""
+    for ckpt_dir in _run_checkpoint_dirs(workdir):
+        checkpoints.check_config(cfg, ckpt_dir, warn=False)
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
         json.dump({"experiment": experiment, "config": cfg}, f, indent=2)
+
+
+def _run_checkpoint_dirs(workdir):
+    """The checkpoints/ of a run's trainers: its own and those of sub-directories (Gordo's
+    visual/, joint/), but not of other runs inside it (best/, tuning trials: own config.json)."""
+    found = []
+    for root, dirs, files in os.walk(workdir):
+        if os.path.basename(root) == "checkpoints":
+            found.append(root)
+            dirs[:] = []
+        elif root != workdir and "config.json" in files:
+            dirs[:] = []
+        else:
+            dirs[:] = [d for d in dirs if d not in ("export", "tensorboard", "trials", "tuner")]
+    return found
 
 
 def restore_weights(model, run_dir):

@@ -8,7 +8,8 @@ or what happens after training (export, plots, decoding, the test split, the pro
 they never change the model's variables, the training data or the order of its batches.
 Anything else (model sizes, text encoder, data source or features, learning rate, seed, ...)
 would resume weights that do not fit the model, or silently mix two experiments: an error.
-A directory without a recorded configuration (older code) resumes with a warning.
+A directory without a recorded configuration (older code), or with an unreadable record,
+resumes with a warning (and is recorded from then on).
 """
 
 import fnmatch
@@ -23,7 +24,7 @@ CONFIG_FILE = "config.json"
 RESUME_MAY_DIFFER = (
     "train.steps", "train.checkpoint_every", "train.log_every", "train.eval_every",
     "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.test_split",
-    "data.gzsl_split", "protocol", "notes", "table_notes", "paper")
+    "data.gzsl_split", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
 
 
 def _flat(cfg):
@@ -64,17 +65,19 @@ def check_config(cfg, ckpt_dir, warn=True):
     if cfg is None or not has_checkpoints(ckpt_dir):
         return
     path = os.path.join(ckpt_dir, CONFIG_FILE)
-    if not os.path.exists(path):
+    try:
+        with open(path) as f:
+            recorded = json.load(f)["config"]
+    except FileNotFoundError:
         if warn:
             print(f"warning: {ckpt_dir} has checkpoints but no recorded configuration (made by "
                   f"an older version); resuming them unchecked", file=sys.stderr)
         return
-    try:
-        with open(path) as f:
-            recorded = json.load(f)["config"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"{path}: unreadable record of the checkpoints' configuration "
-                          f"({err}); move the checkpoints directory away to start afresh") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:  # as item 5: never fatal
+        if warn:
+            print(f"warning: {path}: unreadable record of the checkpoints' configuration "
+                  f"({err}); resuming them unchecked", file=sys.stderr)
+        return
     diffs = config_differences(recorded, cfg)
     if diffs:
         listed = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in diffs[:12])
