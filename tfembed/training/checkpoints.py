@@ -12,6 +12,7 @@ A directory without a recorded configuration (older code), or with an unreadable
 resumes with a warning (and is recorded from then on).
 """
 
+import contextlib
 import fnmatch
 import json
 import os
@@ -131,6 +132,20 @@ def checkpoint_problem(prefix):
     return None
 
 
+@contextlib.contextmanager
+def quiet_tf_logs():
+    """Silence TensorFlow's Python warnings (state-file ParseError, deprecations) for a block."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _short(err):
     return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
 
@@ -142,15 +157,11 @@ def state_problem(ckpt_dir):
     path = os.path.join(ckpt_dir, "checkpoint")
     if not os.path.exists(path):
         return None
-    from tensorflow.python.platform import tf_logging
-    level = tf_logging.get_verbosity()
-    tf_logging.set_verbosity(tf_logging.ERROR)  # its own ParseError warnings, said below
     try:
-        state = tf.train.get_checkpoint_state(ckpt_dir)
+        with quiet_tf_logs():  # its ParseError warnings: we say it below, naming the file
+            state = tf.train.get_checkpoint_state(ckpt_dir)
     except Exception as err:  # noqa: BLE001
         return f"{path}: unreadable ({_short(err)})"
-    finally:
-        tf_logging.set_verbosity(level)
     if state is None or not state.model_checkpoint_path:
         return f"{path}: unreadable checkpoint state file"
     return None
@@ -188,4 +199,6 @@ def repair_state(ckpt_dir, prefix):
 
     number = int(prefix.rsplit("-", 1)[1])
     keep = [p for n, p in sorted(list_checkpoints(ckpt_dir)) if n <= number]
-    tf.compat.v1.train.update_checkpoint_state(ckpt_dir, prefix, all_model_checkpoint_paths=keep)
+    with quiet_tf_logs():  # deprecated for users of CheckpointManager; we repair its file
+        tf.compat.v1.train.update_checkpoint_state(ckpt_dir, prefix,
+                                                   all_model_checkpoint_paths=keep)

@@ -61,9 +61,13 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step,
                                               best=self.best, best_step=self.best_step)
         self.ckpt_dir = ckpt_dir
-        self.manager = tf.train.CheckpointManager(self.checkpoint, ckpt_dir, max_to_keep=2)
+        self.manager = self._manager()
         self.best_path = os.path.join(workdir, "best.weights.h5")
         self.history, self._start = [], 0
+
+    def _manager(self):
+        with checkpoints.quiet_tf_logs():  # an unreadable state file: restore() says so
+            return tf.train.CheckpointManager(self.checkpoint, self.ckpt_dir, max_to_keep=2)
 
     def restore(self):
         """Resume from the newest intact checkpoint if there is one; returns the step reached.
@@ -78,8 +82,7 @@ class Trainer:
             if latest is None or os.path.abspath(latest) != os.path.abspath(prefix):
                 if is_chief():  # so the manager rotates real files and saves past bad ones
                     checkpoints.repair_state(self.ckpt_dir, prefix)
-                self.manager = tf.train.CheckpointManager(self.checkpoint, self.ckpt_dir,
-                                                          max_to_keep=2)
+                self.manager = self._manager()
             try:
                 self.checkpoint.restore(prefix).assert_existing_objects_matched()
             except (ValueError, AssertionError) as err:
