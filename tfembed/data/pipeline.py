@@ -53,7 +53,10 @@ def image_source(dataset, rows, image_size=None):
 
         def from_pixels(i):
             img = tf.cast(tf.gather(table, i), tf.float32)
-            return img if tuple(table.shape[1:3]) == size else tf.image.resize(img, size)
+            # antialias as decode_and_resize does, so the export's embed_image (PNG/JPEG
+            # bytes -> decode_and_resize) sees the pixels training and evaluation saw.
+            return img if tuple(table.shape[1:3]) == size else tf.image.resize(
+                img, size, antialias=True)
         return from_pixels, ("pixels", size)
     if dataset.image_paths is not None:
         paths = tf.constant([dataset.image_paths[r] for r in rows])
