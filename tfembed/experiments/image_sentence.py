@@ -111,6 +111,16 @@ def run(cfg, workdir, strategy, export=False):
     metrics_, chance = evaluate(model, text, image, dataset, test_rows, protocol)
     notes = [] if protocol == cfg["protocol"] else [
         f"test split has {len(test_rows)} images, so this is not the {cfg['protocol']} protocol"]
+    beta, mrf_notes = None, [""]
+    if model.kind == "alignment":  # Sec. 3.1.4: MRF phrase alignment, beta chosen on val
+        from tfembed.experiments import phrase_alignment
+        tune_rows = val_rows if val_rows is not None and len(val_rows) else splits["train"]
+        found, found_chance, mrf_notes, beta = phrase_alignment.evaluate(
+            cfg, dataset, image.boxes, lambda rows: embed(model, text, image, dataset, rows),
+            text.tokenize, tune_rows, test_rows)
+        metrics_.update(found)
+        chance.update(found_chance)
+        notes += mrf_notes
     cfg = {**cfg, "protocol": protocol}
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
     if export:
@@ -120,5 +130,5 @@ def run(cfg, workdir, strategy, export=False):
     if cfg.get("plot") and model.kind == "alignment":  # last: a failing plot is a warning
         from tfembed.experiments.alignment_plot import plot_alignment
         common.run_plots(workdir, results, [("alignment plot", lambda: plot_alignment(
-            model, text, image, dataset, test_rows[0], workdir))])
+            model, text, image, dataset, test_rows[:3], workdir, beta or 0.0, mrf_notes[0]))])
     return results
