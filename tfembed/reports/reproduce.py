@@ -31,7 +31,11 @@ RANKING = [("i2t R@1/5/10", ["i2t_r@1", "i2t_r@5", "i2t_r@10"]),
 GROUPS = {  # recipe -> [(label, metric keys)]; a group whose keys are missing is left out
     "reed2016": [("top-1/image", ["zsl_top1_per_image"]), ("top-1/class", ["zsl_top1_per_class"]),
                  ("AP@50", ["retrieval_ap@50"])],
-    "zhang2017": ZSL, "devise": ZSL, "karpathy2015": RANKING, "wang2016": RANKING,
+    "zhang2017": ZSL, "devise": ZSL, "wang2016": RANKING,
+    # + Sec. 3.1.4's MRF on synthetic scenes: our measurement (the paper's is qualitative).
+    "karpathy2015": RANKING + [
+        ("phrase-box acc. MRF/argmax", ["phrase_box_accuracy", "phrase_box_accuracy_argmax"]),
+        ("noun-box acc. MRF/argmax", ["noun_box_accuracy", "noun_box_accuracy_argmax"])],
     "karpathy2015_captions": [("BLEU-1/2/3/4", ["bleu_1", "bleu_2", "bleu_3", "bleu_4"])],
     "wsabie": [("NDCG/PCC AUC", ["ndcg_auc_wsabie", "pcc_auc_wsabie"]),
                ("US (human)", ["human_triplet_agreement_wsabie"]),
