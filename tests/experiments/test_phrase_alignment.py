@@ -144,3 +144,12 @@ def test_smoke_run_writes_metric_alignments_and_figure(tmp_path):
         assert " ".join(s["text"] for s in rec["mrf"]["segments"]) == " ".join(rec["words"])
         assert rec["argmax"]["assignment"] == np.argmax(scores, axis=1).tolist()
     assert any(n.startswith("alignment plot: ") for n in res["notes"])
+
+
+def test_negative_beta_is_refused_before_training(tmp_path, capsys):
+    from tfembed.recipe import run_recipe
+
+    assert run_recipe("karpathy2015", ["--smoke", "--workdir", str(tmp_path),
+                                       "--set", "decode.mrf_beta=-1"]) != 0
+    assert "decode.mrf_beta must be finite and >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "checkpoints").exists()

@@ -90,6 +90,9 @@ def resolve_root(cfg):
 
 def run(cfg, workdir, strategy, export=False):
     cfg = resolve_root(cfg)
+    if cfg["model"]["kind"] == "alignment":  # a bad decode.mrf_beta fails before training
+        from tfembed.experiments.phrase_alignment import decode_options
+        decode_options(cfg)
     dataset = common.load_dataset(cfg["data"])
     splits = {k: dataset.splits[cfg["data"][f"{k}_split"]] for k in ("train", "test")}
     model, text, image = build(cfg, dataset, strategy)
