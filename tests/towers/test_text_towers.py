@@ -33,6 +33,26 @@ def test_encoder_from_raw_strings(kind):
     assert float(tf.reduce_max(tf.abs(out[0] - out[1]))) > 0
 
 
+@pytest.mark.parametrize("cell", text_towers.RNN_CELLS)
+def test_every_rnn_cell_of_the_cnn_rnn(cell):
+    pre = text_towers.build_preprocessor("char_cnn_rnn", 120, None)
+    enc = text_towers.build_text_encoder("char_cnn_rnn", 16, vocab_size=pre.vocabulary_size(),
+                                         max_length=120, rnn_cell=cell, **SMALL)
+    with tf.GradientTape() as tape:
+        out = enc(pre(tf.constant(TEXTS)), training=True)
+        loss = tf.reduce_sum(tf.square(out))
+    assert out.shape == (3, 16)
+    grads = tape.gradient(loss, enc.trainable_variables)
+    assert all(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0 for g in grads)
+    recurrent = [layer for layer in enc.layers if "rnn" in layer.name or "gru" in layer.name
+                 or "lstm" in layer.name]
+    assert len(recurrent) == 1
+    if cell == "relu_rnn":
+        assert isinstance(recurrent[0], text_towers.ReluRNN)
+    else:
+        assert not isinstance(recurrent[0], text_towers.ReluRNN)
+
+
 def test_attribute_encoder():
     enc = text_towers.build_text_encoder("attributes", 4, attribute_dim=5)
     assert enc(np.ones((2, 5), np.float32)).shape == (2, 4)

@@ -7,6 +7,25 @@ from tfembed.towers import text as text_towers
 from tfembed.towers import word_vectors as wv
 
 
+def apply_architecture(text_cfg):
+    """`text_cfg` with the layer keys of text.architecture filled in, and the keys it changed.
+
+    `reed_hybrid` sets text.max_chars (max_words), filters, kernels, pools, rnn_cell and
+    rnn_units to Reed's values (tfembed.towers.text.REED_HYBRID, from reedscot/cvpr2016
+    modules/HybridCNN.lua, HybridCNNWord.lua and FixedRNN.lua), so the recorded config says
+    what was built; `custom` leaves them as they are. Encoders other than the CNN-RNNs have
+    no Reed-exact form (a ConfigError names text.architecture=custom)."""
+    cfg = dict(text_cfg)
+    if cfg.get("architecture", "custom") != "reed_hybrid":
+        return cfg, {}
+    changed = {}
+    for key, value in text_towers.reed_hybrid_settings(cfg["encoder"]).items():
+        if cfg.get(key) != value:
+            changed[key] = (cfg.get(key), value)
+            cfg[key] = value
+    return cfg, changed
+
+
 class TextSide:
     """Preprocessor + encoder for `config["text"]`, fitted on the training descriptions."""
 
@@ -22,7 +41,9 @@ class TextSide:
         vocab_size = None if self.preprocessor is None else self.preprocessor.vocabulary_size()
         self.encoder = text_towers.build_text_encoder(
             self.kind, embed_dim, vocab_size=vocab_size, max_length=self.max_length,
-            filters=tuple(cfg["filters"]), rnn_units=cfg["rnn_units"], rnn_cell=cfg["rnn_cell"],
+            filters=tuple(cfg["filters"]), kernels=cfg.get("kernels"), pools=cfg.get("pools"),
+            rnn_units=cfg["rnn_units"], rnn_cell=cfg["rnn_cell"],
+            architecture=cfg.get("architecture", "custom"),
             embed_dim=cfg["embed_dim"], dropout=cfg["dropout"], word_vectors=vectors,
             train_word_vectors=cfg["train_word_vectors"], attribute_dim=attribute_dim)
 
