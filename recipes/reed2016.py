@@ -20,6 +20,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from tfembed.experiments import zero_shot_joint  # noqa: E402
+from tfembed.experiments.text_side import apply_architecture  # noqa: E402
 from tfembed.recipe import main  # noqa: E402
 
 
@@ -32,10 +33,11 @@ def get_config(data="synthetic_birds", smoke=False):
         # The paper keeps a pretrained GoogLeNet fixed (precomputed features); on the
         # synthetic birds there is nothing to pretrain on, so a small CNN is trained jointly.
         "image": {"tower": "features" if real else "conv_small", "size": [64, 64],
-                  "options": {}},
+                  "projection": "linear", "options": {}},
         # The paper's best family: the hybrid char-CNN-RNN (Table 1).
-        "text": {"encoder": "char_cnn_rnn", "max_chars": 201, "max_words": 30,
-                 "vocab_size": 10000, "filters": [384, 512, 256], "rnn_units": 256,
+        "text": {"encoder": "char_cnn_rnn", "architecture": "custom", "max_chars": 201,
+                 "max_words": 30, "vocab_size": 10000, "filters": [384, 512, 256],
+                 "kernels": None, "pools": None, "rnn_units": 256,
                  "rnn_cell": "gru", "embed_dim": 64, "dropout": 0.0,
                  "word_vectors": "train", "train_word_vectors": False},
         "model": {"embed_dim": 1024, "scorer": "dot", "loss": "ds_sje",
@@ -64,6 +66,9 @@ def get_config(data="synthetic_birds", smoke=False):
     return cfg
 
 
+# Declared choices of the keys this recipe adds (checked with tfembed.config.CHOICES).
+CHOICES = {"text.architecture": "tfembed.towers.text:ARCHITECTURES"}
+
 # Tuned on the class-disjoint val split (never the unseen test classes).
 TUNE_OBJECTIVE = "zsl_top1_per_image"
 
@@ -71,21 +76,33 @@ TUNE_OBJECTIVE = "zsl_top1_per_image"
 def search_space(hp, cfg):
     """Dotted config overrides for a keras_tuner trial; widths scale the recipe's own sizes
     (so --smoke searches tiny models)."""
-    width = hp.Choice("text.width_scale", [0.5, 1.0, 2.0])
-    dim = cfg["model"]["embed_dim"]
-    return {
+    space = {
         "train.learning_rate": hp.Float("train.learning_rate", 1e-4, 3e-3, sampling="log"),
-        "model.embed_dim": hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2]),
         "model.loss_options.margin": hp.Float("model.loss_options.margin", 0.25, 2.0, step=0.25),
         "model.loss_options.violation": hp.Choice("model.loss_options.violation", ["sum", "max"]),
-        "text.filters": [max(1, int(f * width)) for f in cfg["text"]["filters"]],
-        "text.rnn_units": max(1, int(cfg["text"]["rnn_units"] * width)),
         "text.dropout": hp.Float("text.dropout", 0.0, 0.5, step=0.1),
     }
+    dim = cfg["model"]["embed_dim"]
+    if cfg["image"]["projection"] == "linear" and dim is not None:  # identity: dim = image's
+        space["model.embed_dim"] = hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2])
+    if cfg["text"]["architecture"] == "custom":  # reed_hybrid's widths are Reed's
+        width = hp.Choice("text.width_scale", [0.5, 1.0, 2.0])
+        space["text.filters"] = [max(1, int(f * width)) for f in cfg["text"]["filters"]]
+        space["text.rnn_units"] = max(1, int(cfg["text"]["rnn_units"] * width))
+    return space
+
+
+def resolve(cfg):
+    """The config as built: text.architecture=reed_hybrid writes Reed's layer values into the
+    text.* keys (text_side.apply_architecture), printing every value it replaced."""
+    text, changed = apply_architecture(cfg["text"])
+    for key, (old, new) in changed.items():
+        print(f"reed2016: text.architecture=reed_hybrid sets text.{key}={new!r} (was {old!r})")
+    return {**cfg, "text": text}
 
 
 def run(cfg, workdir, strategy, export=False):
-    return zero_shot_joint.run(cfg, workdir, strategy, export or cfg["export"]["enabled"])
+    return zero_shot_joint.run(resolve(cfg), workdir, strategy, export or cfg["export"]["enabled"])
 
 
 if __name__ == "__main__":

@@ -94,10 +94,11 @@ CHOICES = {
     "train.optimizer": "tfembed.training.trainer:OPTIMIZERS",
     "data.source": "tfembed.data:SOURCES",
     "image.tower": "tfembed.towers.image:IMAGE_TOWERS",
+    "image.projection": "tfembed.experiments.zero_shot_joint:IMAGE_PROJECTIONS",
     "image.pooling": ("rmac", "gem"),  # semantic_retrieval_parts.visual_encoder
     "image.regions": ("boxes", "grid"),  # image_sentence_parts
     "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
-    "text.rnn_cell": ("gru", "lstm", "rnn"),  # towers.text._rnn
+    "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
     "text.features": ("ids", "mean_word_vectors", "tfidf"),  # image_sentence_parts.TextInput
     "model.loss": "tfembed.losses:LOSSES",
     "model.scorer": "tfembed.scorers:SCORERS",

@@ -28,15 +28,56 @@ def build(cfg, dataset, train_rows, strategy):
                           f"{dataset.name!r} has none: pass --set data.features=FILE or choose a "
                           f"pixel tower (--set image.tower=googlenet|keras_app|efficientnet_lite0)")
     load_image, image_kind = pipeline.image_source(dataset, np.arange(dataset.num_images), image_size)
+    projection = cfg["image"].get("projection", "linear")
     with strategy.scope():
-        text = TextSide(cfg["text"], train_texts, cfg["model"]["embed_dim"], attr_dim, cfg["seed"])
-        tower = build_image_tower(cfg["image"]["tower"], _image_input_shape(image_kind),
-                                  **cfg["image"]["options"])
-        model = JointEmbeddingModel(tower, text.encoder, cfg["model"]["embed_dim"],
+        make_tower = lambda: build_image_tower(cfg["image"]["tower"],  # noqa: E731
+                                               _image_input_shape(image_kind),
+                                               **cfg["image"]["options"])
+        tower, image_dim = None, image_kind[1] if image_kind[0] == "features" else None
+        if image_dim is None and (projection == "identity" or cfg["model"]["embed_dim"] is None):
+            tower = make_tower()  # a pixel tower's output dimension decides the joint one
+            image_dim = tower.output.shape[-1]
+        embed_dim = joint_dim(cfg, image_dim)
+        # The text side is built first otherwise, as before (the order of initialisation).
+        text = TextSide(cfg["text"], train_texts, embed_dim, attr_dim, cfg["seed"])
+        tower = tower or make_tower()
+        model = JointEmbeddingModel(tower, text.encoder, embed_dim,
                                     scorer=cfg["model"]["scorer"], loss=cfg["model"]["loss"],
-                                    loss_options=cfg["model"]["loss_options"])
+                                    loss_options=cfg["model"]["loss_options"],
+                                    image_projection=projection == "linear")
         model.build_towers()
     return model, text, load_image, image_kind
+
+
+IMAGE_PROJECTIONS = ("linear", "identity")  # image.projection (declared in tfembed.config.CHOICES)
+
+
+def joint_dim(cfg, image_dim):
+    """The joint-space dimension: model.embed_dim, or the image tower's output dimension when
+    it is None.
+
+    image.projection=identity is Reed's `image_noop` (reedscot/cvpr2016 modules/ImageEncoder.lua:
+    the image encoder returns its input; train_sje_hybrid.lua sets emb_dim = image_dim): the
+    image tower's output is the joint embedding, so only the text side learns a map into it and
+    model.embed_dim must equal the image dimension. image.projection=linear adds a learned
+    Dense(model.embed_dim) after the image tower (ImageEncoder.lua with noop=0).
+    """
+    projection = cfg["image"].get("projection", "linear")
+    if projection not in IMAGE_PROJECTIONS:
+        raise ConfigError(f"image.projection={projection!r}; valid: {', '.join(IMAGE_PROJECTIONS)}")
+    dim = cfg["model"]["embed_dim"]
+    if image_dim is None:  # a pixel tower followed by the linear projection
+        return int(dim)
+    image_dim = int(image_dim)
+    if dim is None:
+        return image_dim
+    if projection == "identity" and int(dim) != image_dim:
+        raise ConfigError(
+            f"image.projection=identity uses the image tower's {image_dim}-d output as the joint "
+            f"embedding (Reed's image_noop), so model.embed_dim must be {image_dim}, got {dim}: "
+            f"--set model.embed_dim={image_dim} (or none = the image dimension), or "
+            f"--set image.projection=linear")
+    return int(dim)
 
 
 def pair_plan(cfg, dataset, rows, text):
