@@ -54,7 +54,8 @@ def get_config(data="synthetic_scenes", smoke=False):
             cfg["data"].update(num_classes=12, num_unseen=4, num_val=2, images_per_class=6,
                                texts_per_image=3)
         cfg["model"].update(embed_dim=16, trials=10)
-        cfg["image"]["options"] = {"width": 16}
+        # `width` is a conv_small option; the features tower (real data) has none.
+        cfg["image"]["options"] = {} if real else {"width": 16}
         cfg["train"].update(steps=4, batch_size=8, checkpoint_every=2, log_every=2)
     return cfg
 
