@@ -22,7 +22,11 @@ that object's box) and noun_box_accuracy (the shape nouns), under the MRF and th
     a fixed number would mean something different in every run; tied to the run's own scores,
     a word whose preference is weaker than the typical word's (articles, prepositions) joins its
     neighbours' phrase, a word with a strong one (object names, colours) keeps its region. No
-    alignment labels are used (the paper had none); the resolved beta is in the notes.
+    alignment labels are used (the paper had none); the resolved beta is in the notes. Checked
+    on the val captions of a 1000-step synthetic-scenes run: 0.25-2 x the gap aligns object
+    words to their boxes as well as or better than the argmax (98.8% vs 98.4% of size/colour/
+    shape words) with 2.8 instead of 4.2 phrases per caption; from 8 x on, phrases of different
+    objects merge (91%; 64 x: one phrase per caption, 42%).
   decode.mrf_beta_scale=absolute: beta = decode.mrf_beta in the units of v^T s, Eq. 12 as
     printed; decode.mrf_beta=0 is the per-word argmax of Sec. 3.1.3.
 

@@ -81,7 +81,8 @@ def test_hand_built_scene_mrf_beats_the_argmax():
     assert metrics == pytest.approx({"phrase_box_accuracy": 1.0, "phrase_box_accuracy_argmax": 0.6,
                                      "noun_box_accuracy": 1.0, "noun_box_accuracy_argmax": 0.5})
     assert chance == pytest.approx({k: 1 / 3 for k in metrics})
-    assert counts == {"phrase_box_accuracy": 5, "noun_box_accuracy": 2}
+    assert counts == {"phrase_box_accuracy": 5, "noun_box_accuracy": 2, "phrases": 3,
+                      "phrases_argmax": 5}
 
 
 def test_evaluate_resolves_beta_on_the_tuning_rows_and_reports_the_metric():

@@ -21,7 +21,7 @@ import numpy as np
 
 from tfembed.data.sources import _scene_render
 from tfembed.errors import ConfigError
-from tfembed.layers.mrf_alignment import align_phrases
+from tfembed.layers.mrf_alignment import align_phrases, segments
 from tfembed.metrics.phrase_alignment import box_accuracy
 
 DEFAULTS = {"mrf_beta": 1.0, "mrf_beta_scale": "median_gap"}
@@ -141,7 +141,8 @@ def has_scene_objects(cfg, dataset, region_table):
 
 def accuracy_metrics(dataset, region_table, sentences, beta):
     """phrase_box_accuracy / noun_box_accuracy under the MRF at `beta` and the per-word
-    argmax (beta = 0), with chance, and the number of words scored."""
+    argmax (beta = 0), with chance; counts: the number of words scored per metric and the
+    mean number of phrases (contiguous segments) per caption, "phrases" / "phrases_argmax"."""
     targets, nouns, m = [], [], []
     for i, words in enumerate(sentences.words):
         row = sentences.rows[sentences.local[i]]
@@ -156,7 +157,9 @@ def accuracy_metrics(dataset, region_table, sentences, beta):
         nouns.append(np.where(noun, t, -1))
         m.append(len(keep))
     decoded = {"": sentences.decode(beta), "_argmax": sentences.decode(0.0)}
-    metrics, chance, counts = {}, {}, {}
+    metrics, chance = {}, {}
+    counts = {"phrases" + suffix: float(np.mean([len(segments(a)) for a in assignments]))
+              for suffix, assignments in decoded.items() if assignments}
     for name, tgt in (("phrase_box_accuracy", targets), ("noun_box_accuracy", nouns)):
         for suffix, assignments in decoded.items():
             out = box_accuracy(assignments, tgt, m)
@@ -193,5 +196,7 @@ def evaluate(cfg, dataset, region_table, embed_rows, tokenize, tune_rows, test_r
             f"object-mention words ({counts.get('phrase_box_accuracy', 0)} size/colour/shape "
             f"words, {counts.get('noun_box_accuracy', 0)} shape nouns) aligned to that "
             f"object's box, under the MRF at beta = {beta:.4g}; *_argmax = beta 0 (each word "
-            "to its best region); chance = 1/M, M = the image's regions incl. the whole image")
+            "to its best region); chance = 1/M, M = the image's regions incl. the whole image; "
+            f"phrases per test caption: {counts['phrases']:.2f} under the MRF, "
+            f"{counts['phrases_argmax']:.2f} under the argmax")
     return metrics, chance, notes, beta
