@@ -62,6 +62,8 @@ def get_config(data="synthetic_birds", smoke=False):
             cfg["data"].update(num_classes=12, num_unseen=3, num_val=3, images_per_class=8,
                                texts_per_image=2)
             cfg["visual"].update(epochs=1, options={"width": 16})
+        else:  # every file is still read; the closed-form grids fit a few images (seconds)
+            cfg["data"]["max_images_per_split"] = 64
         cfg["model"]["weight_decay_grid"] = [1e-3]
         cfg["semantic"].update(hidden_dim=16, word_dim=8, rnn_units=8)
         cfg["train"].update(steps=6, batch_size=8, checkpoint_every=3, log_every=2, eval_every=3)

@@ -40,8 +40,9 @@ def test_default_config_matches_the_paper():
 
 
 def test_smoke_flickr8k_features(tmp_path, shared_data):
+    # the whole 125-image test split (a smoke run on real data caps every split otherwise)
     res = _run(tmp_path, "--data", "flickr8k", "--data-dir", str(shared_data / "flickr8k"),
-               "--set", "text.features=tfidf")
+               "--set", "text.features=tfidf", "--set", "data.max_images_per_split=None")
     assert res["dataset"] == "flickr8k" and res["protocol"] == "flickr_subset_125"
     assert res["chance"]["t2i_r@10"] == pytest.approx(1000 / 125)
 

@@ -78,7 +78,9 @@ def test_real_cub_features_smoke(shared_data, tmp_path):
         "--smoke", "--data", "xlsa17", "--data-dir", str(shared_data / "xlsa17"),
         "--workdir", str(tmp_path), "--set", "data.dataset=CUB",
         "--set", f"data.features={shared_data / 'cub' / 'lite0.mat'}",
-        "--set", "model.semantics=['attributes']", "--set", "baselines=['eszsl']"])
+        "--set", "model.semantics=['attributes']", "--set", "baselines=['eszsl']",
+        # the whole GBU split (chance levels below; a smoke run caps every split otherwise)
+        "--set", "data.max_images_per_split=None"])
     assert code == 0
     dem = _results(tmp_path, "attributes", "dem")
     assert dem["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 50)

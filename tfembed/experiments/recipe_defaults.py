@@ -33,6 +33,8 @@ def image_sentence_config(recipe, data, smoke):
         if synthetic:
             cfg["data"].update(num_train=64, num_val=8, num_test=24)
             cfg["image"]["options"] = {"width": 16}
+        else:  # every file is still read; a frozen CNN runs over a few images only
+            cfg["data"]["max_images_per_split"] = 32
         cfg["text"].update(rnn_units=16, vocab_size=2000)
         cfg["plot"] = False
     return cfg
