@@ -8,6 +8,7 @@ import tensorflow as tf
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.layers.two_branch import embedding_branch
+from tfembed.towers import fisher_vector
 from tfembed.towers import regions as region_lib
 from tfembed.towers import text as text_towers
 from tfembed.towers import word_vectors as wv
@@ -16,35 +17,61 @@ from tfembed.towers.word_sequence import brnn_word_encoder, mean_word_vectors
 
 
 class TextInput:
-    """In-graph preprocessor (raw strings -> ids or tf-idf) fitted on training captions."""
+    """In-graph preprocessor (raw strings -> ids, tf-idf or Fisher vectors) fitted on training
+    captions. ids feed an encoder over word vectors; tf-idf and Fisher-vector features
+    (`towers.fisher_vector`: GMM, word vectors and PCA baked into the preprocessor) are fixed
+    sentence features computed once, and the text encoder is the branch over them."""
+
+    FEATURES = ("ids", "mean_word_vectors", "tfidf", "fisher_vector")
 
     def __init__(self, cfg, train_texts, seed):
         self.features, self.max_length = cfg["features"], cfg["max_words"]
         vocab = text_towers.word_vocabulary(train_texts, cfg["vocab_size"], cfg.get("min_count", 1))
+        if self.features not in self.FEATURES:
+            raise ConfigError(f"text.features must be one of {', '.join(self.FEATURES)}, "
+                              f"got {self.features!r}")
+        source = cfg.get("word_vectors")
         if self.features == "tfidf":
             self.preprocessor = keras.layers.TextVectorization(
                 standardize="lower_and_strip_punctuation", output_mode="tf_idf", name="tfidf")
             self.preprocessor.adapt(tf.constant(train_texts))
-        elif self.features in ("ids", "mean_word_vectors"):
-            self.preprocessor = text_towers.build_preprocessor("word_lstm", self.max_length, vocab)
         else:
-            raise ConfigError(f"text.features must be ids, mean_word_vectors or tfidf, got {self.features!r}")
-        self.vocab_size = int(self.preprocessor.vocabulary_size())
-        source = cfg.get("word_vectors")
+            self.preprocessor = text_towers.build_preprocessor("word_lstm", self.max_length, vocab)
         self.vectors = (wv.vectors_for_vocabulary(vocab, source, train_texts, seed, cfg["word_dim"])
                         if source and self.features != "tfidf" else None)
+        if self.features == "fisher_vector":
+            if self.vectors is None:
+                raise ConfigError("text.features=fisher_vector needs text.word_vectors "
+                                  "(train, glove6b50d or a vector file)")
+            self.preprocessor = fisher_vector.build_fisher_vector_text(
+                self.preprocessor, self.vectors, train_texts, cfg.get("fv_components", 30),
+                cfg.get("fv_pca_dim"), seed)
+        self.vocab_size = int(self.preprocessor.vocabulary_size())
+
+    @property
+    def dense(self):
+        """True when the preprocessor gives float sentence features (not word ids)."""
+        return self.features in ("tfidf", "fisher_vector")
 
     def tokenize(self, strings, batch=4096):
+        if self.features == "fisher_vector":  # [words, K, D] intermediates: smaller batches
+            batch = min(batch, 256)
         out = [self.preprocessor(tf.constant(strings[i:i + batch])).numpy()
                for i in range(0, len(strings), batch)]
-        return np.concatenate(out).astype(np.float32 if self.features == "tfidf" else np.int64)
+        return np.concatenate(out).astype(np.float32 if self.dense else np.int64)
 
     def encoder(self, kind, cfg, embed_dim):
         if kind == "alignment":
+            if self.dense:
+                raise ConfigError(f"model.kind=alignment needs word ids, not "
+                                  f"text.features={self.features}")
             return brnn_word_encoder(self.vocab_size, self.max_length, embed_dim, cfg["rnn_units"],
                                      cfg["word_dim"], self.vectors, cfg["train_word_vectors"])
         if self.features == "tfidf":
             inputs = keras.Input((self.vocab_size,), name="tfidf")
+            x = inputs
+        elif self.features == "fisher_vector":
+            inputs = keras.Input((self.preprocessor.output_dim,), name="fisher_vector")
             x = inputs
         else:
             base = mean_word_vectors(self.vocab_size, self.max_length, cfg["word_dim"], self.vectors,
