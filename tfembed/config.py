@@ -99,7 +99,7 @@ CHOICES = {
     "image.regions": ("boxes", "grid"),  # image_sentence_parts
     "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
     "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
-    "text.features": ("ids", "mean_word_vectors", "tfidf"),  # image_sentence_parts.TextInput
+    "text.features": ("ids", "mean_word_vectors", "tfidf", "fisher_vector"),  # TextInput
     "model.loss": "tfembed.losses:LOSSES",
     "model.scorer": "tfembed.scorers:SCORERS",
     "model.loss_options.violation": _violations,
