@@ -59,3 +59,36 @@ def test_selection_uses_only_validation_rows():
     params, acc, trials = select(ESZSL, feats, labels, sem, train, val)
     assert len(trials) == 16 and acc == max(t["val_zsl_top1_per_class"] for t in trials)
     assert set(params) == {"lam", "gamma"}
+
+
+def test_ridge_with_fewer_rows_than_columns_is_the_same_solution():
+    # N < D takes the N x N (dual) solve; it must equal the D x D normal equations, and at
+    # lam = 0 the minimum-norm least-squares solution.
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(7, 30)), rng.normal(size=(7, 4))
+    np.testing.assert_allclose(ridge(x, y, 0.5),
+                               np.linalg.solve(x.T @ x + 0.5 * np.eye(30), x.T @ y), atol=1e-10)
+    np.testing.assert_allclose(ridge(x, y, 0.0), np.linalg.lstsq(x, y, rcond=None)[0], atol=1e-10)
+    labels, sem = np.arange(7) % 3, rng.normal(size=(3, 5))
+    model = ESZSL(lam=0.3, gamma=0.7).fit(x, labels, sem)
+    y = -np.ones((7, 3))
+    y[np.arange(7), labels] = 1
+    v = np.linalg.inv(x.T @ x + 0.7 * np.eye(30)) @ x.T @ y @ sem @ np.linalg.inv(
+        sem.T @ sem + 0.3 * np.eye(5))
+    np.testing.assert_allclose(model.v, v, atol=1e-8)
+
+
+def test_semantic_sides_wider_than_the_classes_give_the_same_models():
+    # More semantic dimensions than seen classes (CUB sentences: 1024-d, <= 150 classes) take
+    # the class-by-class solves; they must equal the A x A formulas.
+    rng = np.random.default_rng(4)
+    x, labels, sem = rng.normal(size=(40, 6)), np.arange(40) % 4, rng.normal(size=(6, 9))
+    model = SemanticToVisualRegression(lam=0.5).fit(x, labels, sem)
+    np.testing.assert_allclose(model.w, ridge(sem[labels], x, 0.5), atol=1e-10)
+    model = ESZSL(lam=0.3, gamma=0.7).fit(x, labels, sem)
+    y = -np.ones((40, 4))
+    y[np.arange(40), labels] = 1
+    s = sem[:4]
+    v = np.linalg.inv(x.T @ x + 0.7 * np.eye(6)) @ x.T @ y @ s @ np.linalg.inv(
+        s.T @ s + 0.3 * np.eye(9))
+    np.testing.assert_allclose(model.v, v, atol=1e-10)

@@ -9,10 +9,17 @@ import numpy as np
 
 
 def ridge(inputs, targets, lam):
-    """argmin_W ||inputs W - targets||^2 + lam ||W||^2 = (X^T X + lam I)^-1 X^T Y."""
+    """argmin_W ||inputs W - targets||^2 + lam ||W||^2 = (X^T X + lam I)^-1 X^T Y.
+
+    With fewer rows than columns (N < D) the same W is X^T (X X^T + lam I)^-1 Y: an N x N solve
+    instead of D x D (at lam = 0, the minimum-norm least-squares solution).
+    """
     x = np.asarray(inputs, np.float64)
-    gram = x.T @ x + lam * np.eye(x.shape[1])
-    return np.linalg.solve(gram, x.T @ np.asarray(targets, np.float64))
+    y = np.asarray(targets, np.float64)
+    n, d = x.shape
+    if n < d:
+        return x.T @ np.linalg.solve(x @ x.T + lam * np.eye(n), y)
+    return np.linalg.solve(x.T @ x + lam * np.eye(d), x.T @ y)
 
 
 def _cosine(a, b):
@@ -55,8 +62,14 @@ class SemanticToVisualRegression:
         s = np.asarray(semantics, np.float64)
         sums = np.zeros((len(s), features.shape[1]))
         np.add.at(sums, labels, features)
-        gram = (s * counts[:, None]).T @ s + self.lam * np.eye(s.shape[1])
-        self.w = np.linalg.solve(gram, s.T @ sums)
+        seen = counts > 0  # classes without images add nothing
+        s, counts, sums = s[seen], counts[seen], sums[seen]
+        if len(s) < s.shape[1]:  # (S^T C S + lam I)^-1 S^T = S^T (C S S^T + lam I)^-1: z x z
+            self.w = s.T @ np.linalg.solve(counts[:, None] * (s @ s.T) + self.lam * np.eye(len(s)),
+                                           sums)
+        else:
+            gram = (s * counts[:, None]).T @ s + self.lam * np.eye(s.shape[1])
+            self.w = np.linalg.solve(gram, s.T @ sums)
         return self
 
     def prototypes(self, semantics):
@@ -80,8 +93,11 @@ class ESZSL:
         y = -np.ones((len(x), len(classes)))
         y[np.arange(len(x)), np.searchsorted(classes, labels)] = 1.0
         s = np.asarray(semantics, np.float64)[classes]  # [z, A]
-        left = np.linalg.solve(x.T @ x + self.gamma * np.eye(x.shape[1]), x.T @ y @ s)
-        self.v = np.linalg.solve(s.T @ s + self.lam * np.eye(s.shape[1]), left.T).T
+        m = ridge(x, y, self.gamma)  # (X^T X + gamma I)^-1 X^T Y
+        if len(s) < s.shape[1]:  # S (S^T S + lam I)^-1 = (S S^T + lam I)^-1 S: z x z
+            self.v = m @ np.linalg.solve(s @ s.T + self.lam * np.eye(len(s)), s)
+        else:
+            self.v = np.linalg.solve(s.T @ s + self.lam * np.eye(s.shape[1]), (m @ s).T).T
         return self
 
     def scores(self, features, semantics):
