@@ -139,6 +139,10 @@ def test_pca_keeps_at_most_the_rank_of_the_training_rows():
         vt = np.linalg.svd(rows - rows.mean(0), full_matrices=False)[2][:3]
         np.testing.assert_allclose(comps @ comps.T, vt.T @ vt, atol=1e-4)
         np.testing.assert_allclose(mean, rows.mean(0), atol=1e-5)
+        # the sign of each component is fixed: its largest entry is positive, also for -rows
+        big = comps[np.argmax(np.abs(comps), axis=0), np.arange(3)]
+        assert np.all(big > 0)
+        np.testing.assert_allclose(fv.fit_pca(-rows, 3)[1], comps, atol=1e-4)
 
 
 def test_graph_and_reference_agree_on_a_fitted_model():

@@ -186,6 +186,10 @@ def fit_pca(features, dim, max_samples=10000, seed=0):
         comps = xc.T @ evecs[:, :p] / np.sqrt(np.maximum(evals[:p], 1e-300))
     else:
         comps = evecs[:, :p]
+    # a fixed sign per component (largest |entry| positive): the same features whatever sign
+    # LAPACK returns, so a resumed run's rebuilt PCA matches the checkpointed first layer
+    big = comps[np.argmax(np.abs(comps), axis=0), np.arange(p)]
+    comps = comps * np.where(big < 0, -1.0, 1.0)
     return mean.astype(np.float32), np.ascontiguousarray(comps, dtype=np.float32)
 
 
