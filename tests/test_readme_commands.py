@@ -95,18 +95,16 @@ SUBSTITUTED = {
     "--max-trials 20": "a 20-trial search takes hours: the smoke form searches 2 trials; the "
                        "--retrain-best command resumes that search, retrains the best and exports",
     "python -m tfembed.reports.run_all": "the full reproduction takes ~1.5 h: its own --smoke "
-                                         "form, --only one synthetic and one real-data run "
-                                         "(run_all skips the latter itself without the data), "
-                                         "--data-root at the real data; then the README's "
-                                         "`reproduce runs/repro` reads those runs",
+                                         "form with --only reed2016-synthetic (one run through "
+                                         "its runner, logs and report); the README's next "
+                                         "command, `reproduce runs/repro`, reads that run",
 }
 # `python -m MODULE` commands this file knows: extra arguments of their smoke form, and the
 # directory they write (what later commands read). Anything else is a CannotRun.
 MODULES = {
     "tfembed.reports.zsl_table": ([], None),
     "tfembed.reports.reproduce": ([], None),
-    "tfembed.reports.run_all": (["--smoke", "--only", "reed2016-synthetic", "reed2016-xlsa17-cub",
-                                 "--data-root", str(SHARED)], "runs/repro"),
+    "tfembed.reports.run_all": (["--smoke", "--only", "reed2016-synthetic"], "runs/repro"),
 }
 SMOKE_MAX_TRIALS = 2
 
@@ -386,7 +384,7 @@ def in_process(step):
     if step.kind == "recipe":
         return "--strategy" not in step.argv or \
             step.argv[step.argv.index("--strategy") + 1] == "default"
-    return step.kind == "tfembed" and step.program not in ("serve", "embed")
+    return step.kind == "tfembed" and step.program != "serve"
 
 
 def execute(step, cwd):
@@ -395,6 +393,13 @@ def execute(step, cwd):
         matches = sorted(glob.glob(pattern))
         i = argv.index(pattern)
         argv[i:i + 1] = matches or [pattern]
+    result = _execute(step, argv, cwd)
+    where = "in process" if in_process(step) else "subprocess"
+    print(f"[readme] {result.seconds:6.1f} s  {where:10}  {step.describe()}", flush=True)
+    return result
+
+
+def _execute(step, argv, cwd):
     if not in_process(step):
         return run_subprocess(program_argv(step) + argv, cwd)
     if step.kind == "recipe":
