@@ -457,7 +457,6 @@ class Runner:
         return result
 
 
-
 def exports_when_full(name):
     from tfembed.recipe import load_recipe
 
@@ -567,7 +566,8 @@ def test_every_readme_command_is_run_or_listed():
     assert INDEPENDENT and CHAINS == ["gallery", "serve"]
 
 
-@pytest.mark.parametrize("command", [c for c, _ in INDEPENDENT], ids=[_id(c) for c, _ in INDEPENDENT])
+@pytest.mark.parametrize("command", [c for c, _ in INDEPENDENT],
+                         ids=[_id(c) for c, _ in INDEPENDENT])
 def test_readme_command(runner, command):
     step = runner.steps[command.line]
     result = runner.ensure(step)
@@ -710,7 +710,7 @@ def test_readme_chain_export_embed_index_search(runner):
         check(runner, records, execute(records, area))
     export = producer.workdir / "export"
     version = sorted(export.glob("*/saved_model.pb"))[-1].parent
-    gallery = json.loads((version / "assets.extra" / "tfembed.json").read_text())
+    recorded = json.loads((version / "assets.extra" / "tfembed.json").read_text())
     for step in steps:
         result = execute(step, area)
         check(runner, step, result)
@@ -724,8 +724,9 @@ def test_readme_chain_export_embed_index_search(runner):
             index = version / "assets.extra" / "gallery_index"
             meta = json.loads((index / "meta.json").read_text())
             assert meta["backend"] == argv[argv.index("--backend") + 1], meta
-            if "--embeddings" in argv:
-                assert meta["count"] == len(photos), meta
+            assert meta["metric"] == recorded["metric"], (meta, recorded)  # the model's scorer
+            assert meta["count"] == (len(photos) if "--embeddings" in argv else
+                                     recorded["gallery_size"]), meta
     search = Step(Command(0, "tfembed search (README, Search and serve)", []), "tfembed",
                   "search", ["--model", str(export), "a red bird with a short beak",
                              "--image", str(_bird_png(area)), "--k", "3"])
@@ -733,4 +734,3 @@ def test_readme_chain_export_embed_index_search(runner):
     check(runner, search, result)
     answers = json.loads(result.out)
     assert len(answers) == 2 and all(1 <= len(a["results"]) <= 3 for a in answers), answers
-    assert gallery  # the export recorded its scorer for the index
