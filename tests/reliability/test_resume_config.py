@@ -121,3 +121,20 @@ def test_resume_rule_keys():
            "data": {"source": "cub", "test_split": "val", "features": "f.mat"}}
     [(key, before, after)] = config_differences(old, new)
     assert (key, repr(before), after) == ("data.features", "(absent)", "f.mat")
+
+
+def test_keys_added_to_the_code_since_the_record_resume_with_a_warning(tmp_path, capsys):
+    """A newer version adds config keys (defaulting to the old behaviour): a finished run made
+    before them must still re-evaluate; a changed recorded key still refuses."""
+    from tfembed.errors import ConfigError
+    from tfembed.training.checkpoints import check_config, record_config
+
+    ckpt = tmp_path / "checkpoints"
+    ckpt.mkdir()
+    (ckpt / "ckpt-3.index").write_bytes(b"")
+    record_config({"model": {"dim": 3}, "image": {"tower": "features"}}, ckpt)
+    newer = {"model": {"dim": 3}, "image": {"tower": "features", "projection": "linear"}}
+    check_config(newer, str(ckpt))
+    assert "image.projection='linear'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=r"model\.dim: 3 -> 4"):
+        check_config({**newer, "model": {"dim": 4}}, str(ckpt))

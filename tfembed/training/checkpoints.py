@@ -9,7 +9,8 @@ they never change the model's variables, the training data or the order of its b
 Anything else (model sizes, text encoder, data source or features, learning rate, seed, ...)
 would resume weights that do not fit the model, or silently mix two experiments: an error.
 A directory without a recorded configuration (older code), or with an unreadable record,
-resumes with a warning (and is recorded from then on).
+resumes with a warning (and is recorded from then on); so does a record that lacks keys added
+to the code since (their current values are assumed, and named in the warning).
 """
 
 import contextlib
@@ -80,6 +81,14 @@ def check_config(cfg, ckpt_dir, warn=True):
                   f"({err}); resuming them unchecked", file=sys.stderr)
         return
     diffs = config_differences(recorded, cfg)
+    # A key the record lacks was added to the code after these checkpoints were made; new
+    # keys default to the old behaviour, so say what is assumed instead of refusing.
+    added = [(k, b) for k, a, b in diffs if isinstance(a, _Absent)]
+    diffs = [d for d in diffs if not isinstance(d[1], _Absent)]
+    if added and warn:
+        listed = ", ".join(f"{k}={b!r}" for k, b in added[:12])
+        print(f"warning: {path} predates the configuration key(s) {listed}; resuming on the "
+              f"assumption that these values are how the checkpoints were made", file=sys.stderr)
     if diffs:
         listed = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in diffs[:12])
         more = f" (+{len(diffs) - 12} more)" if len(diffs) > 12 else ""
