@@ -22,6 +22,8 @@ How a README command becomes its smoke run (`smoke_form`):
   `tfembed search`) run as two chains on the tiny reed2016 export: the server listens on
   127.0.0.1 with free ports and is stopped at the end; every wait is bounded.
 * SUBSTITUTED: commands run in a cheaper form than written, with the reason.
+* two commands whose smoke forms differ only in the workdir (or the order of their flags) run
+  once; the second is checked on the first one's outputs.
 
 Recipes and the light `tfembed` subcommands run in this process (`run_recipe`, `cli.main`):
 a fresh interpreter costs 5-15 s of TensorFlow import per command on 2 shared cores. Runs with
@@ -188,6 +190,21 @@ class Step:
     @property
     def key(self):
         return (self.kind, self.program, tuple(self.argv))
+
+    @property
+    def same_run(self):
+        """The key up to the workdir and the order of the flags: two README commands with the
+        same smoke form run once (e.g. `--smoke --tune random --max-trials 2` and the smoke form
+        of the 20-trial search)."""
+        units, unit = [], []
+        for word in self.argv:
+            if word.startswith("--") and unit:
+                units.append(tuple(unit))
+                unit = []
+            unit.append(word)
+        units.append(tuple(unit))
+        units = sorted(u for u in units if u and u[0] != "--workdir")
+        return (self.kind, self.program, tuple(units))
 
     def describe(self):
         prog = {"recipe": f"recipes/{self.program}.py", "tfembed": f"tfembed {self.program}",
@@ -445,6 +462,10 @@ class Runner:
             step.argv.append("--export")
         if step.key in self.done:
             return self.done[step.key]
+        for other in self.steps.values():
+            if other is not step and other.key in self.done and other.same_run == step.same_run:
+                step.workdir = other.workdir  # its outputs are checked where they are
+                return self.done[other.key]
         needed = self.producer(step)
         if needed is not None:
             check(self, needed, self.ensure(needed))
