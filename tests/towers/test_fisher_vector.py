@@ -308,9 +308,11 @@ def test_recipe_default_is_stated_and_paper_sizes_are_configured():
     cfg = recipe.get_config(data="flickr8k")
     assert cfg["text"]["features"] == "fisher_vector"  # chosen on Flickr8k val, see docstring
     assert (cfg["text"]["fv_components"], cfg["text"]["fv_pca_dim"]) == (30, 6000)
-    assert cfg["text"]["word_dim"] == 300  # 2 * 30 * 300 = 18,000 FV dims before PCA
+    assert cfg["text"]["word_vectors"] == "glove6b50d"  # pretrained, as the paper's word2vec
     assert "`fisher_vector` -- default on real data" in recipe.__doc__
-    assert recipe.get_config()["text"]["features"] == "tfidf"  # synthetic scenes
+    synthetic = recipe.get_config()["text"]
+    assert (synthetic["features"], synthetic["word_vectors"]) == ("tfidf", "train")
+    assert synthetic["word_dim"] == 300  # text.features=fisher_vector: 2*30*300 = 18,000 dims
 
 
 def test_short_training_beats_chance_on_synthetic_scenes(tmp_path):
