@@ -137,3 +137,19 @@ def test_restore_weights_for_export_uses_the_newest_intact_checkpoint(tmp_path, 
     np.testing.assert_array_equal(model.model.w.numpy(), reference.model.w.numpy())
     err = capsys.readouterr().err
     assert "ckpt-4.data-00000-of-00001" in err and "checkpoints/checkpoint" in err
+
+
+def test_a_finished_run_rerun_evaluates_its_best_on_val_weights(tmp_path, toy_trainer):
+    """Re-running a finished command (run_all's re-evaluation) must score the weights a full
+    run scored: the best-on-val checkpoint, not the last step."""
+    scores = iter([3.0, 1.0, 0.5])  # val is best at the first evaluation (step 2)
+    kwargs = dict(eval_every=2, eval_fn=lambda m: {"acc": next(scores)}, select_metric="acc",
+                  checkpoint_every=2)
+    trainer, dataset_fn = toy_trainer(tmp_path, steps=6, **kwargs)
+    first = trainer.fit(dataset_fn)
+    best_w = trainer.model.w.numpy().copy()
+    assert first["best_step"] == 2
+    trainer, dataset_fn = toy_trainer(tmp_path, steps=6, **kwargs)
+    again = trainer.fit(dataset_fn)
+    assert again["resumed_from"] == 6 and again["best_step"] == 2
+    np.testing.assert_array_equal(trainer.model.w.numpy(), best_w)

@@ -177,11 +177,20 @@ class Trainer:
                 self.model.save_weights(self.best_path)
         return metrics
 
+    def _load_best(self):
+        """Load the best-on-val weights when a metric selects them; returns their step."""
+        if self.select_metric and self.best_step.numpy() >= 0 and os.path.exists(self.best_path):
+            self.model.load_weights(self.best_path)
+            return int(self.best_step.numpy())
+        return None
+
     def fit(self, dataset_fn):
         """Train to `self.steps`; returns a dict of timing figures."""
         start = self.restore()
-        if start >= self.steps:
-            return {"steps": start, "resumed_from": start, "train_seconds": 0.0}
+        if start >= self.steps:  # finished: evaluate what a full run would have evaluated
+            best = self._load_best()
+            return {"steps": start, "resumed_from": start, "train_seconds": 0.0,
+                    **({"best_step": best} if best is not None else {})}
         dist = self.strategy.experimental_distribute_dataset(dataset_fn(start))
         iterator, train_step = iter(dist), self._train_step_fn()
         writer = tf.summary.create_file_writer(os.path.join(self.workdir, "tensorboard"))
@@ -214,8 +223,7 @@ class Trainer:
                         tf.summary.scalar(f"val/{key}", value)
         end = time.perf_counter()
         seconds = end - began
-        if self.select_metric and self.best_step.numpy() >= 0 and os.path.exists(self.best_path):
-            self.model.load_weights(self.best_path)
+        self._load_best()
         writer.flush()
         done = step - start
         return {"steps": step, "resumed_from": start, "train_seconds": round(seconds, 3),
