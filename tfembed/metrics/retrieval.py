@@ -39,6 +39,16 @@ def top_k_order(scores, k):
     return np.take_along_axis(cols, order, axis=1)
 
 
+def _top_k_relevance(scores, relevant, k):
+    """(relevance of each query's top min(k, N) items in rank order, relevant as bool)."""
+    scores, relevant = np.asarray(scores), np.asarray(relevant, dtype=bool)
+    if scores.ndim != 2 or scores.shape != relevant.shape:
+        raise ValueError(f"scores {scores.shape} / relevant {relevant.shape} must be equal 2-D")
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    return np.take_along_axis(relevant, top_k_order(scores, k), axis=1), relevant
+
+
 def average_precision_at_k(scores, relevant, k):
     """Per-query truncated average precision, ``np.ndarray[Q]``.
 
@@ -49,13 +59,7 @@ def average_precision_at_k(scores, relevant, k):
     what Reed et al. 2016 call AP@50: see :func:`precision_at_k`.  Reported as
     ``retrieval_map@K``.
     """
-    scores, relevant = np.asarray(scores), np.asarray(relevant, dtype=bool)
-    if scores.ndim != 2 or scores.shape != relevant.shape:
-        raise ValueError(f"scores {scores.shape} / relevant {relevant.shape} must be equal 2-D")
-    if k < 1:
-        raise ValueError("k must be >= 1")
-    order = top_k_order(scores, k)
-    rel = np.take_along_axis(relevant, order, axis=1)
+    rel, relevant = _top_k_relevance(scores, relevant, k)
     hits = np.cumsum(rel, axis=1)
     prec = hits / np.arange(1, rel.shape[1] + 1)
     n_rel = relevant.sum(axis=1)
@@ -76,13 +80,7 @@ def precision_at_k(scores, relevant, k):
     fraction of matches in the top k.  Queries with no relevant item score 0
     (Reed averages over every query).
     """
-    scores, relevant = np.asarray(scores), np.asarray(relevant, dtype=bool)
-    if scores.ndim != 2 or scores.shape != relevant.shape:
-        raise ValueError(f"scores {scores.shape} / relevant {relevant.shape} must be equal 2-D")
-    if k < 1:
-        raise ValueError("k must be >= 1")
-    order = top_k_order(scores, k)
-    return np.take_along_axis(relevant, order, axis=1).mean(axis=1)
+    return _top_k_relevance(scores, relevant, k)[0].mean(axis=1)
 
 
 def mean_precision_at_k(scores, relevant, k):
