@@ -1,14 +1,17 @@
-"""JointEmbeddingModel: image tower + text tower + scorer + loss.
+"""JointEmbedding: the one model contract of every recipe, image tower + text tower + scorer
++ task (keras-hub's CLIPBackbone shape: towers passed in, `encode_image` / `encode_text`).
 
-F(v, t) = theta(v)^T phi(t) in Reed et al. 2016: the image tower is followed by a linear
-projection into the joint space; the text encoder ends in its own projection. The loss is kept
-out of what is exported: export uses `encode_image` / `encode_text` only.
+F(v, t) = score(image_tower(v), text_tower(t)). A label table (WSABIE, DeViSE) is a text tower
+over label ids (`label_texts`: the inputs scored against every batch); DEM's semantic->visual
+MLP is a text tower with the `neg_sq_distance` scorer and an identity image tower. The task
+(tfembed.tasks) is kept out of what is exported: export uses `encode_*` and `score` only.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from tfembed import losses, scorers
+from tfembed import scorers, tasks
 
 
 def gather_across_replicas(*tensors):
@@ -41,47 +44,74 @@ def _all_gather(ctx, tensor):
     return full if dtype.is_floating else tf.cast(tf.round(full), dtype)
 
 
-class JointEmbeddingModel(keras.Model):
-    """Two towers into one space, trained with a loss over the batch score matrix."""
+def num_replicas():
+    ctx = tf.distribute.get_replica_context()
+    return 1 if ctx is None else ctx.num_replicas_in_sync
 
-    def __init__(self, image_tower, text_encoder, embed_dim, scorer="dot", loss="ds_sje",
-                 loss_options=None, image_projection=True, **kwargs):
+
+@keras.saving.register_keras_serializable(package="tfembed")
+class JointEmbedding(keras.Model):
+    """Two towers into one space, trained by a task over the replica-gathered score matrix.
+
+    Batches: {"image": [B, ...], "image_id": [B], "text": [B', ...], "text_id": [B'] (default:
+    image_id, one text per image)} plus the task's extras (e.g. WARP's "candidates"). With
+    `label_texts` the batch has no "text": every image is scored against all of them, ids
+    0..M-1. A task may pair other batch keys itself (`Task.pairs`, e.g. Gordo's triplets).
+    """
+
+    def __init__(self, image_tower, text_tower, scorer="dot", task="ds_sje", task_options=None,
+                 label_texts=None, **kwargs):
         super().__init__(**kwargs)
-        self.image_tower = image_tower
-        self.text_encoder = text_encoder
-        self.image_projection = (keras.layers.Dense(embed_dim, name="image_projection")
-                                 if image_projection else None)
-        self.scorer_name, self.loss_name = scorer, loss
-        self.loss_options = dict(loss_options or {})
-        if loss == "da_sje":
-            self.loss_options.setdefault("symmetric", False)
+        self.image_tower, self.text_tower = image_tower, text_tower
+        self.scorer_name = scorer
+        self.scorer = scorers.get(scorer)
+        self.task_name, self.task_options = task, dict(task_options or {})
+        self.task = tasks.get(task, **self.task_options)
+        self.label_texts = None if label_texts is None else np.asarray(label_texts)
+        self.built = True  # towers are built functional models
 
-    def build_towers(self):
-        """Create every variable now (under the caller's strategy scope), not at first call."""
-        if self.image_projection is not None:
-            self.image_projection.build(self.image_tower.output.shape)
-        self.built = True
-
+    # -- the embedding contract (what evaluators, the exporter and serving use) --
     def encode_image(self, images, training=False):
-        x = self.image_tower(images, training=training)
-        return self.image_projection(x) if self.image_projection is not None else x
+        return self.image_tower(images, training=training)
 
-    def encode_text(self, text_inputs, training=False):
-        return self.text_encoder(text_inputs, training=training)
+    def encode_text(self, texts, training=False):
+        return self.text_tower(texts, training=training)
+
+    def score(self, image_embeddings, text_embeddings):
+        return self.scorer(image_embeddings, text_embeddings)
 
     def call(self, inputs, training=False):
         return (self.encode_image(inputs["image"], training),
                 self.encode_text(inputs["text"], training))
 
-    def score(self, image_embeddings, text_embeddings):
-        return scorers.get(self.scorer_name)(image_embeddings, text_embeddings)
+    # -- training --
+    def gather(self, *tensors):
+        """All-gather per-replica batches (in-batch negatives span the global batch)."""
+        gathered, _ = gather_across_replicas(*tensors)
+        return list(gathered)
 
     def compute_batch_loss(self, batch, training=True):
-        """Per-replica share of the mean loss over the (gathered) global batch."""
-        v, t = self(batch, training=training)
-        (v, t, labels), factor = gather_across_replicas(v, t, batch["label"])
-        per_pair = losses.LOSSES[self.loss_name](self.score(v, t), labels, **self.loss_options)
-        loss = tf.reduce_mean(per_pair) * factor
-        if self.losses:  # weight regularisers, scaled like the data term
-            loss += tf.add_n(self.losses) * factor
-        return loss
+        """Per-replica share of the task's mean over the global batch (+ regularisers): the
+        optimizer sums the replicas' gradients, so every replica scales by 1/replicas."""
+        y_true, y_pred = self.task.pairs(self, batch, training)
+        loss = tf.reduce_mean(self.task(y_true, y_pred))
+        if self.losses:  # weight regularisers (e.g. DEM's weight decay), scaled like the data
+            loss += tf.add_n(self.losses)
+        return loss / num_replicas()
+
+    # -- serialisation --
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_tower=keras.saving.serialize_keras_object(self.image_tower),
+                      text_tower=keras.saving.serialize_keras_object(self.text_tower),
+                      scorer=self.scorer_name, task=self.task_name,
+                      task_options=self.task_options,
+                      label_texts=None if self.label_texts is None else self.label_texts.tolist())
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("image_tower", "text_tower"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

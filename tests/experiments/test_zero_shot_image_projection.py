@@ -50,7 +50,8 @@ def build(cfg):
 
 def test_identity_uses_the_features_as_the_image_embedding():
     (model, text, load_image, kind), ds = build(small_cfg("identity", None))
-    assert kind == ("features", FEATURE_DIM) and model.image_projection is None
+    assert kind == ("features", FEATURE_DIM)
+    assert "image_projection" not in [layer.name for layer in model.image_tower.layers]
     x = ds.features[:3]
     np.testing.assert_array_equal(np.asarray(model.encode_image(x)), x)
     assert not model.image_tower.trainable_weights  # nothing learned on the image side
@@ -68,13 +69,12 @@ def test_identity_with_another_dimension_is_a_clear_error():
 
 def test_linear_learns_a_projection_to_embed_dim():
     (model, text, _, _), ds = build(small_cfg("linear", 32))
-    assert model.image_projection is not None
-    assert model.image_projection.kernel.shape == (FEATURE_DIM, 32)
+    assert model.image_tower.get_layer("image_projection").kernel.shape == (FEATURE_DIM, 32)
     assert model.encode_image(ds.features[:2]).shape == (2, 32)
     assert model.encode_text(text.tokenize(["a red bird"])).shape == (1, 32)
     # None: the joint space takes the image dimension, still through the learned Dense.
     model = build(small_cfg("linear", None))[0][0]
-    assert model.image_projection.kernel.shape == (FEATURE_DIM, FEATURE_DIM)
+    assert model.image_tower.get_layer("image_projection").kernel.shape == (FEATURE_DIM, FEATURE_DIM)
 
 
 def test_projection_is_a_declared_choice():

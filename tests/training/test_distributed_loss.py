@@ -11,21 +11,19 @@ def test_mirrored_loss_and_gradients_match_single_device():
         import numpy as np, tensorflow as tf, keras
         from tfembed.training.strategy import make_strategy
         strategy = make_strategy("mirrored", 2)
-        from tfembed.models import JointEmbeddingModel
+        from tfembed.models import JointEmbedding
 
         def build():
             keras.utils.set_random_seed(0)
             i, t = keras.Input((6,)), keras.Input((4,))
-            img = keras.Model(i, keras.layers.Dense(5)(i))
+            img = keras.Model(i, keras.layers.Dense(8)(keras.layers.Dense(5)(i)))
             txt = keras.Model(t, keras.layers.Dense(8)(t))
-            m = JointEmbeddingModel(img, txt, 8, loss_options={"violation": "sum"})
-            m.build_towers()
-            return m
+            return JointEmbedding(img, txt, task="ds_sje", task_options={"violation": "sum"})
 
         rng = np.random.default_rng(0)
         batch = {"image": rng.normal(size=(8, 6)).astype("float32"),
                  "text": rng.normal(size=(8, 4)).astype("float32"),
-                 "label": np.array([0, 1, 2, 3, 0, 1, 2, 3])}
+                 "image_id": np.array([0, 1, 2, 3, 0, 1, 2, 3])}
         single = build()
         with tf.GradientTape() as tape:
             loss1 = single.compute_batch_loss(batch)

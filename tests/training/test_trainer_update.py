@@ -10,21 +10,20 @@ def test_xla_update_matches_op_by_op(tmp_path, optimizer_name):
     import keras
     import tensorflow as tf
 
-    from tfembed.models import JointEmbeddingModel
+    from tfembed.models import JointEmbedding
     from tfembed.training.trainer import Trainer, make_optimizer
 
     rng = np.random.default_rng(0)
     batches = [{"image": rng.normal(size=(8, 6)).astype("float32"),
                 "text": rng.normal(size=(8, 4)).astype("float32"),
-                "label": rng.integers(0, 4, size=8)} for _ in range(5)]
+                "image_id": rng.integers(0, 4, size=8)} for _ in range(5)]
 
     def train(xla_update):
         keras.utils.set_random_seed(0)
         i, t = keras.Input((6,)), keras.Input((4,))
-        model = JointEmbeddingModel(keras.Model(i, keras.layers.Dense(5)(i)),
-                                    keras.Model(t, keras.layers.Dense(8)(t)), 8,
-                                    loss_options={"violation": "sum"})
-        model.build_towers()
+        model = JointEmbedding(keras.Model(i, keras.layers.Dense(8)(keras.layers.Dense(5)(i))),
+                               keras.Model(t, keras.layers.Dense(8)(t)),
+                               task_options={"violation": "sum"})
         trainer = Trainer(model, make_optimizer(optimizer_name, 0.01), tf.distribute.get_strategy(),
                           str(tmp_path / str(xla_update)), steps=5, global_batch_size=8,
                           verbose=0, xla_update=xla_update)

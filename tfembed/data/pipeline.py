@@ -67,14 +67,15 @@ def image_source(dataset, rows, image_size=None):
 
 
 def pair_dataset(load_image, text_ids, pair_rows, pair_texts, batch_size, start_step=0):
-    """Batches {'image', 'text', 'label'} following an index plan, starting at `start_step`."""
+    """Batches {'image', 'text', 'image_id'} following an index plan, starting at `start_step`;
+    the id is the pair's class (Reed's structured loss pairs row n with text n)."""
     rows, texts, labels = pair_rows
     begin = start_step * batch_size
     ds = tf.data.Dataset.from_tensor_slices((rows[begin:], pair_texts[begin:], labels[begin:]))
     table = tf.constant(text_ids)
 
     def fetch(row, text, label):
-        return {"image": load_image(row), "text": tf.gather(table, text), "label": label}
+        return {"image": load_image(row), "text": tf.gather(table, text), "image_id": label}
 
     ds = ds.map(fetch, num_parallel_calls=AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)

@@ -3,6 +3,7 @@ train on seen classes with pairs of images and descriptions, evaluate zero-shot
 classification and text-to-image retrieval on unseen classes, export for serving."""
 
 
+import keras
 import numpy as np
 
 from tfembed import metrics
@@ -10,7 +11,7 @@ from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.experiments import common
 from tfembed.experiments.text_side import TextSide
-from tfembed.models import JointEmbeddingModel
+from tfembed.models import JointEmbedding
 from tfembed.towers.image import build_image_tower
 
 
@@ -19,7 +20,7 @@ def _image_input_shape(kind):
 
 
 def build(cfg, dataset, train_rows, strategy):
-    """Text side, image loader and the JointEmbeddingModel (variables under `strategy`)."""
+    """Text side, image loader and the JointEmbedding (variables under `strategy`)."""
     train_texts, _ = pipeline.flat_texts(dataset.texts, train_rows)
     attr_dim = None if dataset.class_attributes is None else dataset.class_attributes.shape[1]
     image_size = None if cfg["image"]["tower"] == "features" else tuple(cfg["image"]["size"])
@@ -41,11 +42,12 @@ def build(cfg, dataset, train_rows, strategy):
         # The text side is built first otherwise, as before (the order of initialisation).
         text = TextSide(cfg["text"], train_texts, embed_dim, attr_dim, cfg["seed"])
         tower = tower or make_tower()
-        model = JointEmbeddingModel(tower, text.encoder, embed_dim,
-                                    scorer=cfg["model"]["scorer"], loss=cfg["model"]["loss"],
-                                    loss_options=cfg["model"]["loss_options"],
-                                    image_projection=projection == "linear")
-        model.build_towers()
+        if projection == "linear":  # theta(v): a learned linear map after the tower
+            tower = keras.Model(tower.input, keras.layers.Dense(
+                embed_dim, name="image_projection")(tower.output), name="image_tower")
+        model = JointEmbedding(tower, text.encoder, scorer=cfg["model"]["scorer"],
+                               task=cfg["model"]["loss"],
+                               task_options=cfg["model"]["loss_options"])
     return model, text, load_image, image_kind
 
 
