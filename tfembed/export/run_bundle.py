@@ -1,0 +1,88 @@
+"""What a finished run keeps so `tfembed export RUN_DIR` can publish it again without the data
+set: the trained model (Keras format: towers, scorer, task config, weights), the fitted text
+preprocessor, and the arrays baked into an export (gallery, prototypes) with the image input.
+
+    RUN_DIR/exportable/model.keras             JointEmbedding.save (custom layers registered)
+    RUN_DIR/exportable/text_preprocessor.json  TextPreprocessor.save (absent: no text side)
+    RUN_DIR/exportable/baked.npz               gallery_ids/_embeddings, prototype_names/_embeddings
+    RUN_DIR/exportable/export.json             image input, k, model name, example texts
+
+Written with the results (after the best-on-val weights are loaded), replaced atomically
+(a new directory, then a rename), so a crash leaves the previous bundle or none.
+"""
+
+import json
+import os
+import shutil
+import uuid
+
+import numpy as np
+
+from tfembed.errors import ConfigError
+
+DIRNAME = "exportable"
+
+
+def save(run_dir, model, image_input, preprocessor=None, gallery=None, prototypes=None, k=10,
+         model_name="tfembed", example_texts=()):
+    final = os.path.join(run_dir, DIRNAME)
+    tmp = os.path.join(run_dir, f".{DIRNAME}-{uuid.uuid4().hex[:8]}")
+    os.makedirs(tmp)
+    try:
+        model.save(os.path.join(tmp, "model.keras"))
+        if preprocessor is not None:
+            preprocessor.save(tmp)
+        arrays = {}
+        for what, pair in (("gallery", gallery), ("prototype", prototypes)):
+            if pair is not None:
+                arrays[f"{what}_names"] = np.asarray([str(n) for n in pair[0]])
+                arrays[f"{what}_embeddings"] = np.asarray(pair[1], np.float32)
+        np.savez(os.path.join(tmp, "baked.npz"), **arrays)
+        kind, size = image_input
+        with open(os.path.join(tmp, "export.json"), "w") as f:
+            json.dump({"image_input": [kind, list(size) if kind == "pixels" else int(size)],
+                       "k": int(k), "model_name": model_name,
+                       "example_texts": [str(t) for t in example_texts][:2]}, f, indent=2)
+        old = final + f".old-{uuid.uuid4().hex[:8]}"
+        if os.path.exists(final):
+            os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def load(run_dir):
+    """(model, preprocessor or None, keyword arguments of export_model)."""
+    import keras
+
+    from tfembed.text import TextPreprocessor
+
+    root = os.path.join(run_dir, DIRNAME)
+    if not os.path.exists(os.path.join(root, "model.keras")):
+        raise ConfigError(f"{root}/model.keras not found: the run has not finished (a run "
+                          f"writes its exportable model with its results), or it predates it")
+    import tfembed.models  # noqa: F401  (registers the serialisable classes)
+    model = keras.saving.load_model(os.path.join(root, "model.keras"), compile=False)
+    preprocessor = (TextPreprocessor.load(root)
+                    if os.path.exists(os.path.join(root, "text_preprocessor.json")) else None)
+    with open(os.path.join(root, "export.json")) as f:
+        info = json.load(f)
+    baked = np.load(os.path.join(root, "baked.npz"))
+    pair = lambda w: ((list(baked[f"{w}_names"]), baked[f"{w}_embeddings"])  # noqa: E731
+                      if f"{w}_names" in baked else None)
+    kind, size = info["image_input"]
+    return model, preprocessor, dict(
+        image_input=(kind, tuple(size) if kind == "pixels" else size), gallery=pair("gallery"),
+        prototypes=pair("prototype"), k=info["k"], model_name=info["model_name"],
+        example_texts=info["example_texts"])
+
+
+def export_run(run_dir, version=None):
+    """Publish RUN_DIR's bundle as a new version under RUN_DIR/export/."""
+    from tfembed.export.model_export import export_model
+
+    model, preprocessor, kwargs = load(run_dir)
+    return export_model(model, os.path.join(run_dir, "export"), preprocessor=preprocessor,
+                        version=version, **kwargs)
