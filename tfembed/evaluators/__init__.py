@@ -1,0 +1,1 @@
+"""Evaluators: pure functions of embeddings (or an embedding model) and rows -> (metrics, chance)."""
