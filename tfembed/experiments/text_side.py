@@ -1,5 +1,6 @@
-"""Builds the text side of a joint model from a config: vocabulary, in-graph preprocessor,
-encoder, and the tokenised description table used by the input pipeline."""
+"""Builds the text side of a joint model from a config: the fitted in-graph preprocessor
+(tfembed.text.TextPreprocessor), the encoder, and the tokenised description table used by
+the input pipeline."""
 
 import numpy as np
 
@@ -27,17 +28,23 @@ def apply_architecture(text_cfg):
 
 
 class TextSide:
-    """Preprocessor + encoder for `config["text"]`, fitted on the training descriptions."""
+    """Preprocessor + encoder for `config["text"]`. The one `tfembed.text.TextPreprocessor`
+    fits the word vocabulary on the training descriptions, tokenises the training data and is
+    exported in the graph; `save(run_dir)` keeps it with the run. Pass `preprocessor` (e.g.
+    `TextPreprocessor.load(run_dir)`) to reuse a saved one instead of fitting again."""
 
-    def __init__(self, cfg, train_texts, embed_dim, attribute_dim=None, seed=0):
+    def __init__(self, cfg, train_texts, embed_dim, attribute_dim=None, seed=0, preprocessor=None):
         self.kind = cfg["encoder"]
         self.max_length = cfg["max_chars"] if text_towers.is_char_level(self.kind) else cfg["max_words"]
-        vocabulary, vectors = None, None
-        if not text_towers.is_char_level(self.kind) and self.kind != "attributes":
-            vocabulary = text_towers.word_vocabulary(train_texts, cfg["vocab_size"])
+        if preprocessor is not None or self.kind == "attributes":
+            self.preprocessor = preprocessor
+        else:
+            self.preprocessor = text_towers.build_preprocessor(
+                self.kind, self.max_length, texts=train_texts, vocab_size=cfg["vocab_size"])
+        vectors = None
         if self.kind == "word2vec":
-            vectors = wv.vectors_for_vocabulary(vocabulary, cfg["word_vectors"], train_texts, seed)
-        self.preprocessor = text_towers.build_preprocessor(self.kind, self.max_length, vocabulary)
+            vectors = wv.vectors_for_vocabulary(self.preprocessor.vocabulary(), cfg["word_vectors"],
+                                                train_texts, seed)
         vocab_size = None if self.preprocessor is None else self.preprocessor.vocabulary_size()
         self.encoder = text_towers.build_text_encoder(
             self.kind, embed_dim, vocab_size=vocab_size, max_length=self.max_length,
@@ -46,6 +53,11 @@ class TextSide:
             architecture=cfg.get("architecture", "custom"),
             embed_dim=cfg["embed_dim"], dropout=cfg["dropout"], word_vectors=vectors,
             train_word_vectors=cfg["train_word_vectors"], attribute_dim=attribute_dim)
+
+    def save(self, run_dir):
+        """Write <run_dir>/text_preprocessor.json (config + vocabulary), so an export from the
+        run directory needs no data set; None for attribute encoders (nothing to save)."""
+        return None if self.preprocessor is None else self.preprocessor.save(run_dir)
 
     @property
     def is_text(self):

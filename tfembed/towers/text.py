@@ -1,17 +1,16 @@
 """Text towers: an in-graph preprocessor (raw strings -> ids or counts) plus an encoder.
 
-The preprocessor uses only core TF string and lookup ops, so an exported model takes raw
+The preprocessor is `tfembed.text.TextPreprocessor` (tensorflow-text standardisation and
+tokens, one op for fitting the vocabulary and serving), so an exported model takes raw
 strings. Encoders follow Reed et al. 2016, Sec. 3.2: CNN, LSTM and the hybrid CNN-RNN over
 characters or words, bag-of-words, averaged word vectors, and class attributes.
 """
-
-import collections
-import re
 
 import keras
 import numpy as np
 
 from tfembed.errors import ConfigError
+from tfembed.text import TextPreprocessor
 
 # Reed et al.'s alphabet, verbatim from reedscot/cvpr2016 util/MultimodalMinibatchLoaderCaption.lua:
 # 70 symbols with '-' twice, so its one-hot vectors are 70 wide and the loader's dictionary
@@ -56,30 +55,29 @@ def is_char_level(kind):
 
 
 def word_vocabulary(texts, max_size=10000, min_count=1):
-    """Most frequent words of the training texts (the same standardisation as the graph)."""
-    counts = collections.Counter(
-        w for t in texts for w in re.sub(r"[^\w\s]", " ", t.lower()).split())
-    words = [w for w, c in counts.most_common() if c >= min_count]
-    return sorted(words[:max_size], key=lambda w: (-counts[w], w))
+    """Most frequent words of the training texts, fitted by `TextPreprocessor.adapt` so the
+    words are exactly the tokens the in-graph preprocessor produces (ties alphabetical)."""
+    return TextPreprocessor(max_length=1, vocab_size=max_size, min_count=min_count,
+                            name="vocabulary").adapt(texts).vocabulary()
 
 
-def build_preprocessor(kind, max_length, vocabulary=None):
-    """strings [N] -> int ids [N, max_length] (or counts [N, V] for `bow`)."""
+def build_preprocessor(kind, max_length, vocabulary=None, texts=None, vocab_size=None):
+    """A `tfembed.text.TextPreprocessor` for encoder `kind`: strings [N] -> int64 ids
+    [N, max_length] (characters over CHAR_ALPHABET for char_*), or float32 counts [N, V] for
+    `bow`; None for `attributes`. Word vocabularies come from `vocabulary`, or are fitted on
+    `texts` (capped at `vocab_size` words)."""
     if kind == "attributes":
         return None
     if is_char_level(kind):
-        return keras.layers.TextVectorization(
-            standardize="lower", split="character", output_sequence_length=max_length,
-            vocabulary=CHAR_ALPHABET, name="char_tokenizer")
-    if vocabulary is None:
+        return TextPreprocessor(level="char", max_length=max_length, vocabulary=CHAR_ALPHABET,
+                                name="char_tokenizer")
+    if vocabulary is None and texts is None:
         raise ConfigError(f"text encoder {kind!r} needs a word vocabulary")
-    if kind == "bow":
-        return keras.layers.TextVectorization(
-            standardize="lower_and_strip_punctuation", output_mode="count",
-            vocabulary=vocabulary, name="bow_vectorizer")
-    return keras.layers.TextVectorization(
-        standardize="lower_and_strip_punctuation", split="whitespace",
-        output_sequence_length=max_length, vocabulary=vocabulary, name="word_tokenizer")
+    bow = kind == "bow"
+    pre = TextPreprocessor(output="counts" if bow else "ids", max_length=None if bow else max_length,
+                           vocab_size=vocab_size, vocabulary=vocabulary,
+                           name="bow_vectorizer" if bow else "word_tokenizer")
+    return pre if vocabulary is not None else pre.adapt(texts)
 
 
 def min_length(layers, kernel, pool):

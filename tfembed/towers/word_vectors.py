@@ -12,8 +12,10 @@ def train_word2vec(texts, dim=100, seed=0, epochs=10):
     """Skip-gram Word2Vec on the given texts (single worker, so it is deterministic)."""
     from gensim.models import Word2Vec
 
-    # The same standardisation as the in-graph word tokenizer.
-    sentences = [re.sub(r"[^\w\s]", " ", t.lower()).split() for t in texts]
+    from tfembed.text import word_tokens
+
+    # The in-graph tokenizer's own op, so every vocabulary word can get a vector.
+    sentences = word_tokens(list(texts))
     model = Word2Vec(sentences, vector_size=dim, window=5, min_count=1, sg=1, seed=seed,
                      workers=1, epochs=epochs)
     return model.wv
@@ -94,7 +96,7 @@ def class_name_embeddings(kv, names):
 
 
 def vectors_for_vocabulary(vocabulary, source, texts=None, seed=0, dim=100):
-    """Matrix [len(vocab) + 2, dim] aligned with a TextVectorization vocabulary
+    """Matrix [len(vocab) + 2, dim] aligned with a TextPreprocessor (ids) vocabulary
     (row 0 padding, row 1 out-of-vocabulary, both zero; unknown words zero too)."""
     kv = train_word2vec(texts, dim, seed) if source in (None, "train") else load_vectors(source)
     matrix = np.zeros((len(vocabulary) + 2, kv.vector_size), np.float32)
