@@ -26,12 +26,39 @@ def test_fusion_sums_modalities_before_the_scaled_tanh():
     assert np.isclose(a_ * np.tanh(b_ * 100.0), 1.7159)  # saturates at LeCun's bound
 
 
-def test_description_encoder_ignores_padding_and_uses_word_vectors():
+def test_description_encoder_uses_word_vectors():
     vectors = np.random.default_rng(2).normal(size=(7, 3)).astype(np.float32)
     model = semantic.description_encoder(7, 5, 4, units=6, word_vectors=vectors)
     np.testing.assert_allclose(model.get_layer("word_embedding").get_weights()[0], vectors)
-    ids = np.array([[2, 3, 0, 0, 0], [2, 3, 4, 0, 0]], np.int64)
-    out = np.asarray(model({"ids": ids}))
+    out = np.asarray(model({"ids": np.array([[2, 3, 0, 0, 0], [2, 3, 4, 0, 0]], np.int64)}))
     assert out.shape == (2, 4) and out.min() >= 0.0
-    longer = np.array([[2, 3, 0, 0, 0, ]], np.int64)
-    np.testing.assert_allclose(model({"ids": longer}), out[:1], rtol=1e-5, atol=1e-6)
+
+
+def _with_weights(model, seed):
+    """Random weights with positive biases, so the final ReLU leaves the outputs non-zero."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype(np.float32)
+                       + (0.3 if w.ndim == 1 else 0.0) for w in model.get_weights()])
+    return model
+
+
+def test_description_encoder_ignores_padding():
+    # Padding (id 0) after a description changes neither the Bi-LSTM (the backward direction
+    # starts at the last word) nor the mean over words (taken over the real words only): the
+    # same description without padding -- a model of max_length 3, same weights -- and with 2
+    # or 9 padding positions gives the same output.
+    ids = [2, 5, 3]
+    short = _with_weights(semantic.description_encoder(7, 3, 4, embed_dim=5, units=6), 0)
+    want = np.asarray(short({"ids": np.array([ids], np.int64)}))[0]
+    assert np.abs(want).max() > 0.1
+    for length in (5, 12):
+        padded = semantic.description_encoder(7, length, 4, embed_dim=5, units=6)
+        padded.set_weights(short.get_weights())
+        row = np.zeros((1, length), np.int64)
+        row[0, :3] = ids
+        np.testing.assert_allclose(np.asarray(padded({"ids": row}))[0], want, rtol=1e-5,
+                                   atol=1e-6)
+        # the padding id is a real row of the embedding: had it been read, the output would
+        # move, as it does when a real word takes a padding position
+        row[0, 3] = 4
+        assert not np.allclose(np.asarray(padded({"ids": row}))[0], want, atol=1e-4)
