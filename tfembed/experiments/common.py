@@ -1,4 +1,4 @@
-"""Steps every experiment shares: data loading, the trainer, results, export, plots.
+"""Steps every experiment shares: data loading, the trainer, results, plots.
 
 Order at the end of a run: results.json (and the printed table), then the export, then plots
 (`run_plots`): a plot that fails is a warning in the notes, never the end of the run.
@@ -13,7 +13,6 @@ import numpy as np
 from tfembed import data
 from tfembed.config import flatten
 from tfembed.errors import ConfigError
-from tfembed.export import exporter
 from tfembed.training import checkpoints
 from tfembed.training import results as results_lib
 from tfembed.training.strategy import is_chief
@@ -153,32 +152,6 @@ def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return [f"query plot: {path}"]
-
-
-def export_joint(cfg, workdir, model, text, image_kind, dataset, gallery_rows, load_image,
-                 embed_split, version=None):
-    """Export embed_text / embed_image / classify (+ prototypes, retrieve) under workdir/export."""
-    images, texts, text_labels, _ = embed_split(model, text, load_image, dataset, gallery_rows)
-    classes = np.unique(text_labels)
-    from tfembed.metrics import class_means
-    prototypes = class_means(texts, np.searchsorted(classes, text_labels), len(classes))
-    kind, size = image_kind
-    spec = exporter.ServingSpec(
-        track=[model] + ([text.preprocessor] if text.is_text else []),
-        image_fn=model.encode_image, score_fn=model.score, image_kind=kind,
-        image_size=size if kind == "pixels" else None,
-        feature_dim=size if kind == "features" else None,
-        text_fn=text.text_fn(model) if text.is_text else None,
-        prototypes=([dataset.class_names[c] for c in classes], prototypes),
-        gallery=([dataset.image_ids[r] for r in gallery_rows], images), k=cfg["export"]["top_k"],
-        metric=model.scorer_name)
-    example = _example_image_bytes(size) if kind == "pixels" else None
-    sample_texts = dataset.texts[gallery_rows[0]][:2] if text.is_text else []
-    path = exporter.export(spec, os.path.join(workdir, "export"), version=version,
-                           model_name=cfg["recipe"],
-                           warmup=exporter.warmup_requests(spec, example, sample_texts))
-    print(f"exported SavedModel: {path}")
-    return path
 
 
 def _example_image_bytes(size):

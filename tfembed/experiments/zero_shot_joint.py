@@ -6,10 +6,13 @@ classification and text-to-image retrieval on unseen classes, export for serving
 import keras
 import numpy as np
 
-from tfembed import metrics
+from tfembed.evaluators import zero_shot
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.experiments import common
+from tfembed.export import run_bundle
+from tfembed.metrics import class_means
+from tfembed.training.strategy import is_chief
 from tfembed.experiments.text_side import TextSide
 from tfembed.models import JointEmbedding
 from tfembed.towers.image import build_image_tower
@@ -119,46 +122,8 @@ def embed_split(model, text, load_image, dataset, rows, max_texts=None):
 def evaluate(model, text, load_image, dataset, rows, seed=0, single_queries=1000):
     """Zero-shot metrics of `model` on `rows` (unseen classes): see `zero_shot_metrics`."""
     images, texts, text_labels, _ = embed_split(model, text, load_image, dataset, rows)
-    score_fn = lambda a, b: np.asarray(model.score(a, b))
-    return zero_shot_metrics(score_fn, images, texts, dataset.labels[rows], text_labels,
-                             seed, single_queries if text.is_text else 0)
-
-
-def zero_shot_metrics(score_fn, images, texts, labels, text_labels, seed=0, single_queries=1000):
-    """Reed 2016's zero-shot protocol on embeddings, each metric with its exact chance.
-
-    Class embedding = mean of the class's text embeddings (Reed Sec. 5; `torch.mean(out, 1)`
-    in reedscot/cvpr2016 `retrieval_sje_tcnn.lua`). `zsl_top1_per_image` (protocol
-    `reed_per_image`) and `zsl_top1_per_class` (`gbu_per_class`) classify each image among the
-    test classes. `retrieval_ap@K` is Reed's AP@K: each class-mean query ranks every test
-    image and scores the fraction of its top K from the class (precision@K,
-    `util/util_retrieval.lua` `retrieval_at_k`); `retrieval_map@K` is truncated mean AP@K.
-    `retrieval_single_query_ap@50` does the same with one description per query
-    (`single_queries` of them, drawn with `seed`; 0 skips it).
-    """
-    classes = np.unique(labels)
-    local = np.searchsorted(classes, labels)
-    text_local = np.searchsorted(classes, text_labels)
-    class_emb = metrics.class_means(texts, text_local, len(classes))
-    scores = score_fn(images, class_emb)
-    out = {"zsl_top1_per_image": metrics.top1_per_image(scores, local),
-           "zsl_top1_per_class": metrics.top1_per_class(scores, local)}
-    chance = {k: metrics.chance_top1(len(classes)) for k in out}
-    relevant = local[None, :] == np.arange(len(classes))[:, None]
-    for k in (1, 5, 10, 50):
-        out[f"retrieval_ap@{k}"] = metrics.mean_precision_at_k(scores.T, relevant, k)
-        chance[f"retrieval_ap@{k}"] = metrics.chance_precision_at_k(relevant, k)
-        out[f"retrieval_map@{k}"] = metrics.mean_ap_at_k(scores.T, relevant, k)
-        chance[f"retrieval_map@{k}"] = metrics.chance_ap_at_k(relevant, k)
-    if single_queries:
-        pick = np.random.default_rng(seed).permutation(len(texts))[:single_queries]
-        q_scores = score_fn(images, texts[pick]).T
-        q_relevant = text_local[pick][:, None] == local[None, :]
-        out["retrieval_single_query_ap@50"] = metrics.mean_precision_at_k(q_scores, q_relevant, 50)
-        chance["retrieval_single_query_ap@50"] = metrics.chance_precision_at_k(q_relevant, 50)
-        out["retrieval_single_query_map@50"] = metrics.mean_ap_at_k(q_scores, q_relevant, 50)
-        chance["retrieval_single_query_map@50"] = metrics.chance_ap_at_k(q_relevant, 50)
-    return out, chance
+    return zero_shot.evaluate(model, images, texts, dataset.labels[rows], text_labels, seed,
+                              single_queries if text.is_text else 0)
 
 
 def _setup(cfg, strategy):
@@ -168,12 +133,19 @@ def _setup(cfg, strategy):
     return (dataset, train_rows, test_rows) + build(cfg, dataset, train_rows, strategy)
 
 
-def export_run(cfg, run_dir, strategy, version=None):
-    """`tfembed export RUN_DIR`: rebuild the model, restore its last checkpoint, export."""
-    dataset, _, test_rows, model, text, load_image, image_kind = _setup(cfg, strategy)
-    common.restore_weights(model, run_dir)
-    return common.export_joint(cfg, run_dir, model, text, image_kind, dataset, test_rows,
-                               load_image, embed_split, version=version)
+def save_bundle(cfg, workdir, model, text, image_kind, dataset, rows, embedded):
+    """What `tfembed export RUN_DIR` publishes: the model, its text preprocessor, the test
+    images as the retrieve gallery and the test classes' mean text embeddings as prototypes."""
+    if not is_chief():
+        return
+    images, texts, text_labels, strings = embedded
+    classes = np.unique(text_labels)
+    prototypes = class_means(texts, np.searchsorted(classes, text_labels), len(classes))
+    run_bundle.save(workdir, model, image_kind, text.preprocessor if text.is_text else None,
+                    gallery=([dataset.image_ids[r] for r in rows], images),
+                    prototypes=([dataset.class_names[c] for c in classes], prototypes),
+                    k=cfg["export"]["top_k"], model_name=cfg["recipe"],
+                    example_texts=strings[:2] if text.is_text else ())
 
 
 def run(cfg, workdir, strategy, export=False):
@@ -191,11 +163,14 @@ def run(cfg, workdir, strategy, export=False):
     if val_rows is not None and len(val_rows) and cfg["train"]["eval_every"]:
         eval_fn = lambda m: evaluate(m, text, load_image, dataset, val_rows, cfg["seed"], 200)[0]
     timing = common.train(cfg, model, strategy, workdir, dataset_fn, eval_fn)
-    metrics_, chance = evaluate(model, text, load_image, dataset, test_rows, cfg["seed"])
+    images, texts, text_labels, strings = embed_split(model, text, load_image, dataset, test_rows)
+    metrics_, chance = zero_shot.evaluate(model, images, texts, dataset.labels[test_rows],
+                                          text_labels, cfg["seed"], 1000 if text.is_text else 0)
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing)
+    save_bundle(cfg, workdir, model, text, image_kind, dataset, test_rows,
+                (images, texts, text_labels, strings))
     if export:
-        results["export"] = common.export_joint(cfg, workdir, model, text, image_kind, dataset,
-                                                test_rows, load_image, embed_split)
+        results["export"] = run_bundle.export_run(workdir)
     if cfg["plot"]:  # last: a failing plot is a warning (common.run_plots)
         common.run_plots(workdir, results, [("query plot", lambda: common.plot_queries(
             model, text, load_image, dataset, test_rows, workdir, embed_split))])

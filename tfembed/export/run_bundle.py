@@ -11,6 +11,7 @@ Written with the results (after the best-on-val weights are loaded), replaced at
 (a new directory, then a rename), so a crash leaves the previous bundle or none.
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -21,6 +22,9 @@ import numpy as np
 from tfembed.errors import ConfigError
 
 DIRNAME = "exportable"
+# Modules whose Keras layers are registered serialisable: imported before a model is loaded.
+LAYER_MODULES = ("tfembed.models", "tfembed.text", "tfembed.towers.text", "tfembed.towers.backbones",
+                 "tfembed.towers.fisher_vector", "tfembed.layers.pooling", "tfembed.layers.elementwise")
 
 
 def save(run_dir, model, image_input, preprocessor=None, gallery=None, prototypes=None, k=10,
@@ -63,7 +67,8 @@ def load(run_dir):
     if not os.path.exists(os.path.join(root, "model.keras")):
         raise ConfigError(f"{root}/model.keras not found: the run has not finished (a run "
                           f"writes its exportable model with its results), or it predates it")
-    import tfembed.models  # noqa: F401  (registers the serialisable classes)
+    for module in LAYER_MODULES:  # registers the serialisable classes
+        importlib.import_module(module)
     model = keras.saving.load_model(os.path.join(root, "model.keras"), compile=False)
     preprocessor = (TextPreprocessor.load(root)
                     if os.path.exists(os.path.join(root, "text_preprocessor.json")) else None)

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from tfembed.errors import ConfigError
+from tfembed.layers.elementwise import Log1p
 from tfembed.text import TextPreprocessor
 
 # Reed et al.'s alphabet, verbatim from reedscot/cvpr2016 util/MultimodalMinibatchLoaderCaption.lua:
@@ -170,6 +171,7 @@ def _describe(spec):
                      for kind, a, b in spec)
 
 
+@keras.saving.register_keras_serializable(package="tfembed")
 class ReluRNN(keras.layers.Layer):
     """Reed's plain ReLU RNN, reedscot/cvpr2016 modules/FixedRNN.lua:
 
@@ -219,6 +221,7 @@ class ReluRNN(keras.layers.Layer):
                    for k, v in self.initializers.items()}}
 
 
+@keras.saving.register_keras_serializable(package="tfembed")
 class OneHotConv1D(keras.layers.Layer):
     """A valid, stride-1 temporal convolution over one-hot word vectors, computed by lookup:
     out[t] = b + sum_j W[j, id[t+j] - 2] (ids 0 = padding and 1 = out of vocabulary are the zero
@@ -359,7 +362,7 @@ def build_text_encoder(kind, output_dim, vocab_size=None, max_length=None, *,
         x = inputs
     elif kind == "bow":
         inputs = keras.Input((vocab_size,), name="counts")
-        x = keras.layers.Lambda(lambda c: keras.ops.log1p(c), name="log_counts")(inputs)
+        x = Log1p(name="log_counts")(inputs)
     else:
         inputs = keras.Input((max_length,), dtype="int64", name="ids")
         if kind == "word2vec":

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tfembed.experiments.zero_shot_joint import zero_shot_metrics
+from tfembed.evaluators.zero_shot import zero_shot_metrics
 
 
 def dot(a, b):
