@@ -41,6 +41,8 @@ def get_config(data="synthetic_birds", smoke=False):
         "train": {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64 if real else 32,
                   "steps": 2000 if real else 800, "checkpoint_every": 500, "log_every": 50,
                   "eval_every": 0, "replicas": 2},
+        # The GBU roles -> split names (None: not evaluated); validation_config remaps them.
+        "split_names": {"test_unseen": "test_unseen", "test_seen": "test_seen"},
         "export": {"top_k": 10},
     }
     if smoke:

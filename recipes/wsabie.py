@@ -40,6 +40,8 @@ def get_config(data="synthetic_scenes", smoke=False):
         "train": {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64 if real else 32,
                   "steps": 2000 if real else 800, "checkpoint_every": 500, "log_every": 50,
                   "eval_every": 0, "replicas": 2},
+        # Semantic-ranking protocol of Gordo & Larlus (R axis, user-study triplets).
+        "eval": {"r_max": 1000, "r_points": 20, "study_triplets": 5000, "study_neighbours": 50},
         "export": {"top_k": 10},
     }
     if real:

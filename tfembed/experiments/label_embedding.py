@@ -1,22 +1,24 @@
-"""Label-embedding baselines. WSABIE (Weston et al. 2011): annotation with caption terms (or
-class labels), and its image embedding V x scored for semantic retrieval like Gordo & Larlus.
-DeViSE (Frome et al. 2013): zero-shot classification by the nearest class-name word vector,
-evaluated with the GBU per-class protocol."""
-
-import os
+"""Label-embedding baselines on the shared contract (JointEmbedding with a label-table text
+tower, tfembed.experiments.label_embedding_models). WSABIE (Weston et al. 2011): annotation
+with caption terms (or class labels), and its image embedding V x scored for semantic retrieval
+like Gordo & Larlus. DeViSE (Frome et al. 2013): zero-shot classification by the nearest
+class-name word vector, evaluated with the GBU per-class protocol. Every run ends with the run
+bundle (tfembed.export.run_bundle), so `tfembed export RUN_DIR` needs no data set."""
 
 import numpy as np
 
 from tfembed import metrics
 from tfembed.data import pipeline, relevance
-from tfembed.errors import ConfigError
+from tfembed.errors import ConfigError, DataError
 from tfembed.experiments import common, semantic_retrieval
 from tfembed.experiments.dem_training import index_plan
 from tfembed.experiments.gbu_eval import gbu_metrics
-from tfembed.experiments.label_embedding_models import LabelEmbeddingModel, label_dataset_fn
-from tfembed.export import exporter
+from tfembed.experiments.label_embedding_models import devise_model, label_dataset_fn, wsabie_model
+from tfembed.export import run_bundle
+from tfembed.text import word_tokens
 from tfembed.towers import word_vectors
 from tfembed.towers.image import build_image_tower
+from tfembed.training.strategy import is_chief
 
 
 def _image_side(cfg, dataset):
@@ -26,15 +28,14 @@ def _image_side(cfg, dataset):
     return load_image, kind, shape
 
 
-def _plan(cfg, rows):
-    return index_plan(rows, cfg["train"]["steps"], cfg["train"]["batch_size"], cfg["seed"])
-
-
-def _train(cfg, model, load_image, plan, plan_labels, positive, workdir, strategy):
+def _train(cfg, model, load_image, rows, labels, positive, workdir, strategy):
     t = cfg["train"]
-    num_labels = positive.shape[1] if positive is not None else 0
-    fn = label_dataset_fn(load_image, plan, plan_labels, positive, cfg["model"].get("trials", 1),
-                          num_labels, t["batch_size"], cfg["seed"])
+    plan = index_plan(rows, t["steps"], t["batch_size"], cfg["seed"])
+    labels = labels(plan) if callable(labels) else labels[plan]
+    trials = cfg["model"]["trials"] if positive is not None else 0
+    fn = label_dataset_fn(load_image, plan, labels, positive, trials,
+                          positive.shape[1] if positive is not None else 0, t["batch_size"],
+                          cfg["seed"])
     return common.train(cfg, model, strategy, workdir, fn)
 
 
@@ -43,13 +44,28 @@ def _embed(model, load_image, rows):
                            for x in pipeline.image_batches(load_image, rows)])
 
 
+def _labels(model):
+    """The label table's vectors of the model's label columns."""
+    return np.asarray(model.encode_text(model.label_texts))
+
+
+def _finish(cfg, workdir, model, kind, results, export, prototypes, gallery=None):
+    """Run bundle with the evaluated weights, then (--export) the same path as `tfembed export`."""
+    if not is_chief():
+        return results
+    run_bundle.save(workdir, model, kind, None, gallery=gallery, prototypes=prototypes,
+                    k=cfg["export"]["top_k"], model_name=cfg["recipe"])
+    if export:
+        results["export"] = run_bundle.export_run(workdir)
+    return results
+
+
 def _caption_labels(cfg, dataset):
     """Caption terms as labels: tf-idf fitted on the training captions, multi-hot [N, Y]."""
     train = dataset.splits[cfg["data"]["train_split"]]
     tfidf = relevance.CaptionTfidf([dataset.texts[r] for r in train], cfg["labels"]["min_df"],
                                    cfg["labels"]["max_terms"])
-    positive = tfidf.counts(dataset.texts) > 0
-    return tfidf, positive
+    return tfidf, tfidf.counts(dataset.texts) > 0
 
 
 def run_wsabie(cfg, workdir, strategy, export=False):
@@ -63,18 +79,20 @@ def run_wsabie(cfg, workdir, strategy, export=False):
         positive = dataset.labels[:, None] == classes[None, :]
     else:
         tfidf, positive = _caption_labels(cfg, dataset)
+    m = cfg["model"]
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])
-        model = LabelEmbeddingModel(tower, cfg["model"]["embed_dim"], positive.shape[1],
-                                    margin=cfg["model"]["margin"], max_norm=cfg["model"]["max_norm"])
+        model = wsabie_model(tower, m["embed_dim"], positive.shape[1], m["margin"], m["max_norm"])
     # Each time an image recurs in the plan, a new positive label is its WARP anchor.
     lists = [np.flatnonzero(p) for p in positive]
-    plan = _plan(cfg, train[positive[train].any(axis=1)])  # no known term: nothing to rank
-    draw = np.random.default_rng(cfg["seed"]).random(len(plan))
-    anchors = np.array([lists[r][int(u * len(lists[r]))] for r, u in zip(plan, draw)])
-    timing = _train(cfg, model, load_image, plan, anchors, positive, workdir, strategy)
+
+    def anchors(plan):
+        draw = np.random.default_rng(cfg["seed"]).random(len(plan))
+        return np.array([lists[r][int(u * len(lists[r]))] for r, u in zip(plan, draw)])
+    rows = train[positive[train].any(axis=1)]  # no known term: nothing to rank
+    timing = _train(cfg, model, load_image, rows, anchors, positive, workdir, strategy)
     emb = _embed(model, load_image, test)
-    scores = np.asarray(model.score(emb))
+    scores = np.asarray(model.score(emb, _labels(model)))
     pos = positive[test]
     out, chance = {}, {}
     if by_class:
@@ -94,37 +112,29 @@ def run_wsabie(cfg, workdir, strategy, export=False):
         embeddings["wsabie"] = emb
         true_rel = relevance.similarity(tfidf.vectors([dataset.texts[r] for r in test]))
         by_name, curves = semantic_retrieval.score_embeddings(embeddings, true_rel, cfg["seed"],
-                                                              cfg.get("eval"))
+                                                              cfg["eval"])
         ranking, rchance = semantic_retrieval.flatten_with_chance(by_name, "wsabie")
         out.update(ranking), chance.update(rchance)
         notes.append("relevance: tf-idf of the test captions, vocabulary fitted on train")
-        notes += semantic_retrieval.protocol_notes(curves, cfg.get("eval"))  # R axis, units
+        notes += semantic_retrieval.protocol_notes(curves, cfg["eval"])  # R axis, units
     results = common.finish(cfg, workdir, dataset, out, chance, timing, notes)
-    if export:  # classify_prototypes = annotation with the learned label vectors
-        names = ([dataset.class_names[c] for c in classes] if by_class else tfidf.terms)
-        results["export"] = export_labels(cfg, workdir, model, kind, names,
-                                          np.asarray(model.labels))
-    return results
+    # classify_prototypes = annotation with the learned label vectors; retrieve = test images.
+    names = [dataset.class_names[c] for c in classes] if by_class else tfidf.terms
+    gallery = None if by_class else ([dataset.image_ids[r] for r in test], emb)
+    return _finish(cfg, workdir, model, kind, results, export, (list(names), _labels(model)),
+                   gallery)
 
 
-def export_labels(cfg, workdir, model, image_kind, names, vectors):
-    """embed_image and classify_prototypes (labels = `names`, vectors baked in)."""
-    kind, size = image_kind
-    spec = exporter.ServingSpec(
-        track=[model], image_fn=model.encode_image, score_fn=model.score, image_kind=kind,
-        image_size=size if kind == "pixels" else None,
-        feature_dim=size if kind == "features" else None, prototypes=(list(names), vectors),
-        k=cfg["export"]["top_k"], metric="dot")
-    example = common._example_image_bytes(size) if kind == "pixels" else None
-    path = exporter.export(spec, os.path.join(workdir, "export"), model_name=cfg["recipe"],
-                           warmup=exporter.warmup_requests(spec, example, []))
-    print(f"exported SavedModel: {path}")
-    return path
+def _name_words(name):
+    """'001.Black_footed_Albatross' -> [black, footed, albatross]: the numbered prefix of a
+    CUB class is dropped, the rest goes through the library's one word tokenizer."""
+    head, dot, rest = name.strip().partition(".")
+    return word_tokens([rest if dot and head.isdigit() else name])[0]
 
 
 def class_vectors(cfg, dataset):
-    """Word vectors of every class name: Word2Vec on the training descriptions ("train"),
-    "glove6b50d", or a word-vector file."""
+    """Mean word vector of every class name's words: Word2Vec on the training descriptions
+    ("train"), "glove6b50d", or a word-vector file. Returns (vectors [C, d], missing names)."""
     source = cfg["labels"]["word_vectors"]
     if source == "train":
         texts, _ = pipeline.flat_texts(dataset.texts, dataset.splits[cfg["data"]["train_split"]])
@@ -134,15 +144,18 @@ def class_vectors(cfg, dataset):
         kv = word_vectors.train_word2vec(texts, cfg["labels"]["dim"], cfg["seed"])
     else:
         kv = word_vectors.load_vectors(source)
-    names = dataset.class_names
-    missing = [n for n in names if not any(w in kv.key_to_index
-                                           for w in word_vectors.class_name_words(n))]
-    if missing and cfg["labels"]["missing"] == "zero":  # opt-in: such a class scores 0
-        known = [n for n in names if n not in missing]
-        vectors = np.zeros((len(names), kv.vector_size), np.float32)
-        vectors[[names.index(n) for n in known]] = word_vectors.class_name_embeddings(kv, known)
-        return vectors, missing
-    return word_vectors.class_name_embeddings(kv, names), []
+    vectors, missing = np.zeros((dataset.num_classes, kv.vector_size), np.float32), []
+    for i, name in enumerate(dataset.class_names):
+        known = [w for w in _name_words(name) if w in kv.key_to_index]
+        if known:
+            vectors[i] = np.mean([kv[w] for w in known], axis=0)
+        elif cfg["labels"]["missing"] == "zero":  # opt-in: such a class scores 0
+            missing.append(name)
+        else:  # a zero vector would silently become a hub
+            raise DataError(f"no word of class name {name!r} has a word vector (words: "
+                            f"{_name_words(name)}); --set labels.missing=zero scores it 0",
+                            line=i + 1)
+    return vectors, missing
 
 
 def run_devise(cfg, workdir, strategy, export=False):
@@ -152,29 +165,27 @@ def run_devise(cfg, workdir, strategy, export=False):
     vectors, missing = class_vectors(cfg, dataset)
     train = dataset.splits[cfg["data"]["train_split"]]
     seen = np.unique(dataset.labels[train])
-    # cfg["split_names"] remaps the GBU roles (None: dropped): the tuning protocol scores on val.
-    names = {"test_unseen": "test_unseen", "test_seen": "test_seen"} | cfg.get("split_names", {})
-    splits = {role: dataset.splits[n] for role, n in names.items() if n in dataset.splits}
+    # split_names maps the GBU roles to splits (None: dropped): the tuning protocol scores val.
+    splits = {role: dataset.splits[n] for role, n in cfg["split_names"].items()
+              if n in dataset.splits}
     unseen = np.unique(dataset.labels[splits["test_unseen"]])
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])
-        model = LabelEmbeddingModel(tower, vectors.shape[1], label_vectors=vectors[seen],
-                                    loss="hinge_rank", margin=cfg["model"]["margin"])
+        model = devise_model(tower, vectors, seen, cfg["model"]["margin"])
     local = np.full(dataset.num_classes, -1)
-    local[seen] = np.arange(len(seen))
-    plan = _plan(cfg, train)
-    timing = _train(cfg, model, load_image, plan, local[dataset.labels[plan]], None, workdir,
+    local[seen] = np.arange(len(seen))  # score column of each seen class
+    timing = _train(cfg, model, load_image, train, local[dataset.labels], None, workdir,
                     strategy)
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit = np.asarray(model.encode_text(np.arange(dataset.num_classes)))  # the fixed unit vectors
 
-    def score_fn(rows, classes):  # cosine, as the paper's nearest label vector
-        return _embed(model, load_image, rows) @ unit[classes].T
+    def score_fn(rows, classes):  # the paper's nearest (unit) label vector
+        return np.asarray(model.score(_embed(model, load_image, rows), unit[classes]))
 
-    out, chance = gbu_metrics(score_fn, dataset.labels, splits, seen, unseen,
-                              seed=cfg["seed"])
+    out, chance = gbu_metrics(score_fn, dataset.labels, splits, seen, unseen, seed=cfg["seed"])
     notes = [f"class-name word vectors: {cfg['labels']['word_vectors']} ({vectors.shape[1]}-d)",
              f"classes without any word vector (zero vector, score 0): {missing}"]
     results = common.finish(cfg, workdir, dataset, out, chance, timing, notes)
-    if export:  # classify_prototypes = zero-shot over every class name
-        results["export"] = export_labels(cfg, workdir, model, kind, dataset.class_names, unit)
-    return results
+    # classify_prototypes = zero-shot over every class name.
+    return _finish(cfg, workdir, model, kind, results, export,
+                   (list(dataset.class_names), unit))
+

@@ -1,64 +1,77 @@
-"""Label-embedding models: WSABIE (linear image map V, learned label embeddings W, WARP loss)
-and DeViSE (linear image map M onto fixed unit word vectors of class names, hinge rank loss).
-Both score an image x against label y by (V x) . w_y."""
+"""Label-embedding models on the shared contract: a JointEmbedding whose text tower is a label
+table over label ids (tfembed.models: "a label table is a text tower").
+
+WSABIE (Weston et al. 2011, Eq. 1): f_y(x) = w_y . V x, V a linear map without bias and W a
+learned table, both optionally max-norm constrained (section 3), trained with WARP.
+DeViSE (Frome et al. 2013, Eq. 1): t_y . M v, M a linear map without bias and t_y the fixed
+unit-norm word vectors of the class names (not trained), trained with the hinge rank loss.
+"""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfembed.losses.hinge_rank import hinge_rank_loss
-from tfembed.losses.warp import warp_loss
-from tfembed.models import gather_across_replicas
+from tfembed.models import JointEmbedding
 
 
-class LabelEmbeddingModel(keras.Model):
-    """`image_tower` -> linear map (no bias) into the label space; labels either learned
-    (`num_labels`, WSABIE, max-norm constrained) or fixed `label_vectors` (DeViSE)."""
+def linear_map(tower, embed_dim, max_norm=None, name="image_map"):
+    """image tower -> V x (no bias; column max-norm, as WSABIE's ||V_i|| <= C)."""
+    constraint = keras.constraints.MaxNorm(max_norm, axis=0) if max_norm else None
+    out = keras.layers.Dense(embed_dim, use_bias=False, name=name,
+                             kernel_constraint=constraint)(tower.output)
+    return keras.Model(tower.input, out, name="image_tower")
 
-    def __init__(self, image_tower, embed_dim, num_labels=None, label_vectors=None, loss="warp",
-                 margin=1.0, max_norm=None, **kwargs):
-        super().__init__(**kwargs)
-        constraint = keras.constraints.MaxNorm(max_norm, axis=0) if max_norm else None
-        self.image_tower, self.loss_name, self.margin = image_tower, loss, float(margin)
-        self.projection = keras.layers.Dense(embed_dim, use_bias=False, name="image_map",
-                                             kernel_constraint=constraint)
-        self.projection.build(image_tower.output.shape)
-        if label_vectors is None:
-            self.labels = self.add_weight(
-                shape=(num_labels, embed_dim), name="label_embeddings",
-                initializer=keras.initializers.RandomNormal(stddev=1.0 / np.sqrt(embed_dim)),
-                constraint=keras.constraints.MaxNorm(max_norm, axis=1) if max_norm else None)
-        else:
-            v = np.asarray(label_vectors, np.float32)
-            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-            self.labels = tf.constant(v)  # fixed: DeViSE does not train the word vectors
-        self.built = True
 
-    def encode_image(self, x, training=False):
-        return self.projection(self.image_tower(x, training=training))
+def label_table(num_labels, embed_dim, vectors=None, max_norm=None, name="label_embeddings"):
+    """Text tower over label ids: a learned table (RandomNormal(1/sqrt(d)), row max-norm), or
+    the fixed `vectors` (non-trainable)."""
+    ids = keras.Input((), dtype="int32", name="label_id")
+    if vectors is None:
+        layer = keras.layers.Embedding(
+            num_labels, embed_dim, name=name,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0 / np.sqrt(embed_dim)),
+            embeddings_constraint=keras.constraints.MaxNorm(max_norm, axis=1) if max_norm else None)
+    else:
+        layer = keras.layers.Embedding(num_labels, embed_dim, name=name, trainable=False,
+                                       embeddings_initializer="zeros")
+    table = keras.Model(ids, layer(ids), name="label_table")
+    if vectors is not None:
+        layer.set_weights([np.asarray(vectors, np.float32)])
+    return table
 
-    def score(self, embeddings, label_vectors=None):
-        return tf.matmul(embeddings, self.labels if label_vectors is None else label_vectors,
-                         transpose_b=True)
 
-    def compute_batch_loss(self, batch, training=True):
-        scores = self.score(self.encode_image(batch["image"], training))
-        if self.loss_name == "warp":
-            loss = warp_loss(scores, batch["positive"], batch["candidates"], batch["label"],
-                             self.margin)
-        else:
-            loss = hinge_rank_loss(scores, batch["label"], self.margin)
-        _, factor = gather_across_replicas(loss)  # per-example losses: no gather needed
-        return tf.reduce_mean(loss) * factor
+def unit_rows(vectors):
+    v = np.asarray(vectors, np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def wsabie_model(tower, embed_dim, num_labels, margin=1.0, max_norm=None):
+    """JointEmbedding(V, W, dot, warp) over labels 0..Y-1."""
+    image = linear_map(tower, embed_dim, max_norm)
+    text = label_table(num_labels, embed_dim, max_norm=max_norm)
+    return JointEmbedding(image, text, scorer="dot", task="warp",
+                          task_options={"margin": float(margin)},
+                          label_texts=np.arange(num_labels))
+
+
+def devise_model(tower, class_vectors, seen, margin=0.1):
+    """JointEmbedding(M, fixed unit class-name vectors of every class, dot, hinge_rank); trained
+    against the `seen` classes only (`label_texts` = their ids, so score column j = seen[j])."""
+    unit = unit_rows(class_vectors)
+    image = linear_map(tower, unit.shape[1])
+    text = label_table(len(unit), unit.shape[1], vectors=unit, name="class_name_vectors")
+    return JointEmbedding(image, text, scorer="dot", task="hinge_rank",
+                          task_options={"margin": float(margin)}, label_texts=np.asarray(seen))
 
 
 def label_dataset_fn(load_image, rows, labels, positive, trials, num_labels, batch_size, seed):
-    """dataset_fn(start_step) -> {image, label, positive [Y] 0/1, candidates [T]}; the WARP
-    candidates of element i are drawn from the stateless seed (seed, i), so resuming is exact."""
+    """dataset_fn(start_step) -> {image, image_id = label = the row's positive label (a score
+    column), positive [Y] 0/1 and candidates [T] (WARP only)}; the WARP candidates of element i
+    are drawn from the stateless seed (seed, i), so resuming is exact."""
     table = tf.constant(positive.astype(np.float32)) if positive is not None else None
 
     def fetch(i, row, label):
-        out = {"image": load_image(row), "label": label}
+        out = {"image": load_image(row), "image_id": label, "label": label}
         if table is not None:
             out["positive"] = tf.gather(table, row)
             out["candidates"] = tf.random.stateless_uniform(

@@ -30,6 +30,15 @@ class Warp(Task):
     def __init__(self, margin=1.0, name=None):
         super().__init__(name=name or "warp", margin=margin)
 
+    def pairs(self, model, batch, training):
+        """As Task.pairs; with several positive labels per image (WSABIE's caption terms) the
+        batch's "positive" [B, Y] row replaces the mask built from "image_id" (one label)."""
+        y_true, y_pred = super().pairs(model, batch, training)
+        if "positive" in batch:
+            (positive,) = model.gather(tf.cast(batch["positive"], tf.float32))
+            y_true["positive"] = positive
+        return y_true, y_pred
+
     def compute(self, scores, positive, y_true, y_pred):
         candidates = tf.cast(tf.round(y_true["candidates"]), tf.int32)
         label = tf.cast(tf.round(y_true["label"]), tf.int32)
