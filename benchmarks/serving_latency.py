@@ -31,6 +31,7 @@ import grpc  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 
+from tfembed.export import signatures as sig  # noqa: E402
 from tfembed.serving.testing import predict_request, publish, save_toy_model, strings  # noqa: E402
 from _common import parse_args, row, start, write_result  # noqa: E402  (benchmarks/)
 
@@ -69,16 +70,17 @@ def start_server(base, *flags):
 
 def latency_phase(base, n):
     texts = {b: strings(*[f"a small bird with a red crown {i}" for i in range(b)]) for b in (1, 32)}
-    fn = tf.saved_model.load(os.path.join(base, "1")).signatures["embed_text"]
+    fn = tf.saved_model.load(os.path.join(base, "1")).signatures[sig.EMBED_TEXT]
     proc, port = start_server(base, "--max_concurrent_requests=4")
     out = {}
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             for batch, values in texts.items():
-                inproc = timed(lambda: fn(text=tf.constant(values))["embedding"].numpy(), n)
+                inproc = timed(
+                    lambda: fn(**{sig.TEXT: tf.constant(values)})[sig.EMBEDDING].numpy(), n)
                 served = timed(lambda: stub.Predict(
-                    predict_request("embed_text", {"text": values}, model="bench"),
+                    predict_request(sig.EMBED_TEXT, {sig.TEXT: values}, model="bench"),
                     timeout=10), n)
                 out[f"batch_{batch}"] = {
                     "grpc": served, "in_process": inproc,
@@ -94,7 +96,7 @@ def overload_phase(base, seconds, concurrency=4, deadline=0.25):
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-            request = predict_request("embed_text", {"text": strings("x")}, model="bench")
+            request = predict_request(sig.EMBED_TEXT, {sig.TEXT: strings("x")}, model="bench")
             service = timed(lambda: stub.Predict(request, timeout=10), 10, warmup=2)
             done, stop = [0], time.monotonic() + seconds
 

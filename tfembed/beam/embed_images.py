@@ -19,6 +19,7 @@ import sys
 import time
 
 from tfembed.errors import TfembedError
+from tfembed.export import signatures as sig
 
 
 def _parser():
@@ -110,7 +111,7 @@ def run(args, beam_args):
     _check_remote_paths(args, beam_args)
     version = resolve_version(_local(args.model))
     input_name, feature_dim = signature_input(version)
-    if args.images and input_name != "image":
+    if args.images and input_name != sig.IMAGE:
         raise ConfigError(f"{version}: embed_image takes precomputed 'features'; image files "
                           "need a model exported from pixels (input 'image'): use --tfrecords")
     pattern = _pattern(args)

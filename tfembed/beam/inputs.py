@@ -16,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from tfembed.data.tfrecords import MANIFEST, check_shard
 from tfembed.errors import DataError
+from tfembed.export import signatures as sig
 
 ERRORS = "errors"
 _GLOB_CHARS = "*?["
@@ -48,7 +49,7 @@ def match(pattern, kind):
 
 def check_tfrecords(files, input_name, feature_dim):
     """Fail fast on shards that lack what the model takes (manifest) or are truncated."""
-    wanted = {"image": "images", "features": "features"}[input_name]
+    wanted = {sig.IMAGE: "images", sig.FEATURES: "features"}[input_name]  # manifest names
     for directory in sorted({os.path.dirname(f.path) for f in files}):
         manifest = os.path.join(directory, MANIFEST)
         if FileSystems.exists(manifest):
@@ -58,7 +59,7 @@ def check_tfrecords(files, input_name, feature_dim):
             if wanted not in include:
                 raise DataError(f"the model's embed_image takes {input_name!r} but these "
                                 f"shards hold {include or 'no images or features'}", manifest)
-            if input_name == "features" and feature_dim and \
+            if input_name == sig.FEATURES and feature_dim and \
                     written.get("feature_dim") not in (None, feature_dim):
                 raise DataError(f"the shards hold {written['feature_dim']}-d features, the "
                                 f"model takes {feature_dim}", manifest)
@@ -121,7 +122,7 @@ class ParseRecord(beam.DoFn):
         except Exception as err:  # undecodable proto, no image_id, non-UTF-8 id
             yield _error(None, shard, f"bad record (no readable image_id): {type(err).__name__}")
             return
-        if self.input_name == "image":
+        if self.input_name == sig.IMAGE:
             if not feature["image"].bytes_list.value:
                 yield _error(id_, shard, "record has no 'image' (the model takes images)")
                 return

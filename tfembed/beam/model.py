@@ -11,8 +11,9 @@ import numpy as np
 from apache_beam.ml.inference.base import ModelHandler
 
 from tfembed.errors import DataError
+from tfembed.export import signatures as sig
 
-SIGNATURE = "embed_image"
+SIGNATURE = sig.EMBED_IMAGE
 
 
 def _gfile():
@@ -40,12 +41,13 @@ def signature_input(version_dir):
                         f"{', '.join(sorted(k for k in signatures if not k.startswith('__')))})",
                         version_dir)
     inputs = signatures[SIGNATURE].inputs
-    if set(inputs) == {"image"}:
-        return "image", None
-    if set(inputs) == {"features"}:
-        dims = [d.size for d in inputs["features"].tensor_shape.dim]
-        return "features", (dims[1] if len(dims) == 2 and dims[1] > 0 else None)
-    raise DataError(f"{SIGNATURE} must take 'image' or 'features', takes {sorted(inputs)}",
+    if set(inputs) == {sig.IMAGE}:
+        return sig.IMAGE, None
+    if set(inputs) == {sig.FEATURES}:
+        dims = [d.size for d in inputs[sig.FEATURES].tensor_shape.dim]
+        return sig.FEATURES, (dims[1] if len(dims) == 2 and dims[1] > 0 else None)
+    raise DataError(f"{SIGNATURE} must take {sig.IMAGE!r} or {sig.FEATURES!r}, takes "
+                    f"{sorted(inputs)}",
                     version_dir)
 
 
@@ -92,13 +94,13 @@ class EmbedImageHandler(ModelHandler):
     def run_inference(self, batch, model, inference_args=None):
         import tensorflow as tf
 
-        if self.input_name == "image":
+        if self.input_name == sig.IMAGE:
             values = np.empty(len(batch), dtype=object)
             values[:] = list(batch)
         else:
             values = np.stack(batch).astype(np.float32)
         outputs = model.embed_image(**{self.input_name: tf.constant(values)})
-        return list(outputs["embedding"].numpy())
+        return list(outputs[sig.EMBEDDING].numpy())
 
     def get_num_bytes(self, batch):
         return sum(len(x) if isinstance(x, bytes) else np.asarray(x).nbytes for x in batch)

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tfembed.data.pipeline import decode_and_resize
 from tfembed.errors import TfembedError
+from tfembed.export import signatures as sig
 from tfembed.export.versions import GALLERY_FILE, SERVING_INFO, load_saved_model
 
 
@@ -61,8 +62,8 @@ class ServingSpec:
 
 def _image_input(spec):
     if spec.image_kind == "features":
-        return tf.TensorSpec([None, spec.feature_dim], tf.float32, name="features"), "features"
-    return tf.TensorSpec([None], tf.string, name="image"), "image"
+        return tf.TensorSpec([None, spec.feature_dim], tf.float32, name=sig.FEATURES), sig.FEATURES
+    return tf.TensorSpec([None], tf.string, name=sig.IMAGE), sig.IMAGE
 
 
 def _placeholders(spec):
@@ -72,7 +73,7 @@ def _placeholders(spec):
         image = tf.constant([png])
     else:
         image = tf.zeros([1, spec.feature_dim], tf.float32)
-    return {_image_input(spec)[1]: image, "text": tf.constant(["a"])}
+    return {_image_input(spec)[1]: image, sig.TEXT: tf.constant(["a"])}
 
 
 def _allow_empty(fn, placeholders):
@@ -107,9 +108,9 @@ def _build_archive(spec):
         archive.track(obj)
     store = tf.Module()  # baked-in prototypes and gallery live here as variables
     image_spec, image_name = _image_input(spec)
-    text_spec = tf.TensorSpec([None], tf.string, name="text")
+    text_spec = tf.TensorSpec([None], tf.string, name=sig.TEXT)
     placeholders = _placeholders(spec)
-    image_row, text_row = [placeholders[image_name]], [placeholders["text"]]
+    image_row, text_row = [placeholders[image_name]], [placeholders[sig.TEXT]]
 
     def image_embed(x):
         if spec.image_kind == "pixels":
@@ -117,13 +118,13 @@ def _build_archive(spec):
         return spec.image_fn(x)
 
     def embed_image_fn(x):
-        return {"embedding": image_embed(x)}
-    archive.add_endpoint("embed_image", _allow_empty(embed_image_fn, image_row),
+        return {sig.EMBEDDING: image_embed(x)}
+    archive.add_endpoint(sig.EMBED_IMAGE, _allow_empty(embed_image_fn, image_row),
                          input_signature=[image_spec])
     if spec.text_fn is not None:
-        embed_text = _allow_empty(lambda text: {"embedding": spec.text_fn(text)}, text_row)
-        archive.add_endpoint("embed_text", embed_text, input_signature=[text_spec])
-        archive.add_endpoint("serving_default", embed_text, input_signature=[text_spec])
+        embed_text = _allow_empty(lambda text: {sig.EMBEDDING: spec.text_fn(text)}, text_row)
+        archive.add_endpoint(sig.EMBED_TEXT, embed_text, input_signature=[text_spec])
+        archive.add_endpoint(sig.SERVING_DEFAULT, embed_text, input_signature=[text_spec])
 
         def classify(x, class_texts):
             # Scores against no classes are no answer: INVALID_ARGUMENT, in the graph.
@@ -131,10 +132,10 @@ def _build_archive(spec):
                 "classify: class_texts is empty; give at least one class text"])
             with tf.control_dependencies([check]):
                 classes = spec.text_fn(tf.identity(class_texts))
-            return _allow_empty(lambda x: {"scores": spec.score_fn(image_embed(x), classes)},
+            return _allow_empty(lambda x: {sig.SCORES: spec.score_fn(image_embed(x), classes)},
                                 image_row)(x)
-        archive.add_endpoint("classify", classify, input_signature=[
-            image_spec, tf.TensorSpec([None], tf.string, name="class_texts")])
+        archive.add_endpoint(sig.CLASSIFY, classify, input_signature=[
+            image_spec, tf.TensorSpec([None], tf.string, name=sig.CLASS_TEXTS)])
     if spec.prototypes is not None:
         names, embeddings = spec.prototypes
         store.class_names = tf.Variable(np.asarray(names, dtype=object), trainable=False)
@@ -143,8 +144,8 @@ def _build_archive(spec):
         def classify_prototypes(x):
             scores = spec.score_fn(image_embed(x), store.class_embeddings)
             best = tf.argmax(scores, axis=1)
-            return {"scores": scores, "classes": tf.gather(store.class_names, best)}
-        archive.add_endpoint("classify_prototypes", _allow_empty(classify_prototypes, image_row),
+            return {sig.SCORES: scores, sig.CLASSES: tf.gather(store.class_names, best)}
+        archive.add_endpoint(sig.CLASSIFY_PROTOTYPES, _allow_empty(classify_prototypes, image_row),
                              input_signature=[image_spec])
     if spec.gallery is not None and spec.text_fn is not None:
         ids, embeddings = spec.gallery
@@ -156,8 +157,8 @@ def _build_archive(spec):
         def retrieve(text):
             scores = tf.transpose(spec.score_fn(store.gallery_embeddings, spec.text_fn(text)))
             top = tf.math.top_k(scores, k=k)
-            return {"ids": tf.gather(store.gallery_ids, top.indices), "scores": top.values}
-        archive.add_endpoint("retrieve", _allow_empty(retrieve, text_row),
+            return {sig.IDS: tf.gather(store.gallery_ids, top.indices), sig.SCORES: top.values}
+        archive.add_endpoint(sig.RETRIEVE, _allow_empty(retrieve, text_row),
                              input_signature=[text_spec])
     for name, fn, signature in spec.endpoints:
         rows = _batch_placeholders(signature, placeholders)  # a recipe's own batch endpoints too
@@ -170,17 +171,19 @@ def _build_archive(spec):
 def warmup_requests(spec, example_image, example_texts):
     """One request per signature the exporter builds: TF Serving replays them before serving
     a version, and export() checks their outputs are finite before publishing it."""
-    image = {"image": np.asarray([example_image], dtype=object)} if spec.image_kind == "pixels" \
-        else {"features": np.zeros((1, spec.feature_dim), np.float32)}
-    requests = [("embed_image", image)]
+    if spec.image_kind == "pixels":
+        image = {sig.IMAGE: np.asarray([example_image], dtype=object)}
+    else:
+        image = {sig.FEATURES: np.zeros((1, spec.feature_dim), np.float32)}
+    requests = [(sig.EMBED_IMAGE, image)]
     texts = np.asarray(list(example_texts), dtype=object)
     if spec.text_fn is not None and len(texts):
-        requests += [("embed_text", {"text": texts}),
-                     ("classify", dict(image, class_texts=texts))]
+        requests += [(sig.EMBED_TEXT, {sig.TEXT: texts}),
+                     (sig.CLASSIFY, {**image, sig.CLASS_TEXTS: texts})]
         if spec.gallery is not None:
-            requests.append(("retrieve", {"text": texts}))
+            requests.append((sig.RETRIEVE, {sig.TEXT: texts}))
     if spec.prototypes is not None:
-        requests.append(("classify_prototypes", image))
+        requests.append((sig.CLASSIFY_PROTOTYPES, image))
     return requests
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from tfembed.errors import ConfigError, DataError
+from tfembed.export import signatures as sig
 from tfembed.export.versions import load_saved_model, read_image_files
 
 
@@ -20,18 +21,18 @@ class QueryEncoder:
     def embed_text(self, texts):
         import tensorflow as tf
 
-        out = self._signature("embed_text")(text=tf.constant(list(texts), tf.string))
-        return out["embedding"].numpy()
+        out = self._signature(sig.EMBED_TEXT)(**{sig.TEXT: tf.constant(list(texts), tf.string)})
+        return out[sig.EMBEDDING].numpy()
 
     def embed_image_files(self, paths):
         import tensorflow as tf
 
-        signature = self._signature("embed_image")
-        if "image" not in signature.structured_input_signature[1]:
+        signature = self._signature(sig.EMBED_IMAGE)
+        if sig.IMAGE not in signature.structured_input_signature[1]:
             raise ConfigError(f"{self.path} embeds image features, not image files")
         encoded = read_image_files(paths)
         try:
-            return signature(image=tf.constant(encoded))["embedding"].numpy()
+            return signature(**{sig.IMAGE: tf.constant(encoded)})[sig.EMBEDDING].numpy()
         except tf.errors.InvalidArgumentError as err:
             raise DataError(f"an image could not be decoded: {err.message.splitlines()[0]}",
                             ", ".join(paths)) from None

@@ -20,6 +20,7 @@ import grpc
 import numpy as np
 
 from tfembed.errors import TfembedError
+from tfembed.export import signatures as sig
 
 
 class ServingClientError(TfembedError):
@@ -95,26 +96,26 @@ class Client:
 
     def embed_text(self, texts):
         """list of str -> float32 [N, D]."""
-        return self._batched("embed_text", "text", texts).get("embedding", _empty())
+        return self._batched(sig.EMBED_TEXT, sig.TEXT, texts).get(sig.EMBEDDING, _empty())
 
     def embed_image(self, images):
         """list of encoded image bytes or file paths -> float32 [N, D]."""
-        return self._batched("embed_image", "image", _read_images(images)).get("embedding",
-                                                                              _empty())
+        return self._batched(sig.EMBED_IMAGE, sig.IMAGE, _read_images(images)).get(
+            sig.EMBEDDING, _empty())
 
     def classify(self, images, class_texts):
         """images (bytes or paths) x class descriptions -> float32 scores [N, C]."""
-        classes = {"class_texts": _strings(class_texts)}
-        return self._batched("classify", "image", _read_images(images), classes).get(
-            "scores", _empty())
+        classes = {sig.CLASS_TEXTS: _strings(class_texts)}
+        return self._batched(sig.CLASSIFY, sig.IMAGE, _read_images(images), classes).get(
+            sig.SCORES, _empty())
 
     def retrieve(self, texts):
         """list of str -> (ids: list of lists of str, scores: float32 [N, K])."""
-        out = self._batched("retrieve", "text", texts)
+        out = self._batched(sig.RETRIEVE, sig.TEXT, texts)
         if not out:
             return [], _empty()
-        ids = [[i.decode("utf-8") for i in row] for row in out["ids"]]
-        return ids, out["scores"]
+        ids = [[i.decode("utf-8") for i in row] for row in out[sig.IDS]]
+        return ids, out[sig.SCORES]
 
     def metadata(self):
         """{signature: {"inputs": {name: {dtype, shape}}, "outputs": {...}}}."""
@@ -126,10 +127,10 @@ class Client:
         sigs = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(sigs)
         out = {}
-        for name, sig in sorted(sigs.signature_def.items()):
+        for name, sdef in sorted(sigs.signature_def.items()):
             if name.startswith("__"):
                 continue
-            out[name] = {side: {k: _tensor_info(v) for k, v in getattr(sig, side).items()}
+            out[name] = {side: {k: _tensor_info(v) for k, v in getattr(sdef, side).items()}
                          for side in ("inputs", "outputs")}
         return {"model": response.model_spec.name,
                 "version": response.model_spec.version.value, "signatures": out}

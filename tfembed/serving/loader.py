@@ -13,13 +13,14 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
 from tfembed.errors import TfembedError
+from tfembed.export import signatures as sig
 from tfembed.serving.index_retrieve import attach_index
 from tfembed.serving.status import ServingError, tf_error_code
 from tfembed.serving.validation import UNBATCHED_INPUTS, check_inputs, op_message
 from tfembed.serving.warmup import read_warmup_requests
 
 log = logging.getLogger("tfembed.serving")
-DEFAULT_SIGNATURE = "serving_default"
+DEFAULT_SIGNATURE = sig.SERVING_DEFAULT  # a request that names no signature
 
 
 class LoadError(Exception):

@@ -13,15 +13,16 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tfembed.export import signatures as sig
 from tfembed.serving.warmup import write_warmup_requests
 
 MODEL = "toy"  # model name the tests serve the toy model under
 SLOW_MS = 400  # per-call delay of the "slow" toy model used in overload tests
-WARMUP = [("embed_text", {"text": np.array(["warm up"])}),
-          ("retrieve", {"text": np.array(["warm", "up"])})]
-_TEXT = tf.TensorSpec([None], tf.string, name="text")
-_IMAGE = tf.TensorSpec([None], tf.string, name="image")
-_CLASSES = tf.TensorSpec([None], tf.string, name="class_texts")
+WARMUP = [(sig.EMBED_TEXT, {sig.TEXT: np.array(["warm up"])}),
+          (sig.RETRIEVE, {sig.TEXT: np.array(["warm", "up"])})]
+_TEXT = tf.TensorSpec([None], tf.string, name=sig.TEXT)
+_IMAGE = tf.TensorSpec([None], tf.string, name=sig.IMAGE)
+_CLASSES = tf.TensorSpec([None], tf.string, name=sig.CLASS_TEXTS)
 
 
 class ToyModel(tf.Module):
@@ -60,25 +61,26 @@ class ToyModel(tf.Module):
 
     @tf.function(input_signature=[_TEXT])
     def embed_text(self, text):
-        return {"embedding": self._text(text)}
+        return {sig.EMBEDDING: self._text(text)}
 
     @tf.function(input_signature=[_IMAGE])
     def embed_image(self, image):
-        return {"embedding": self._image(image)}
+        return {sig.EMBEDDING: self._image(image)}
 
     @tf.function(input_signature=[_IMAGE, _CLASSES])
     def classify(self, image, class_texts):
-        return {"scores": tf.matmul(self._image(image), self._text(class_texts), transpose_b=True)}
+        scores = tf.matmul(self._image(image), self._text(class_texts), transpose_b=True)
+        return {sig.SCORES: scores}
 
     @tf.function(input_signature=[_TEXT])
     def retrieve(self, text):
         top = tf.math.top_k(tf.matmul(self._text(text), self.docs, transpose_b=True), k=self.k)
-        return {"ids": tf.gather(self.doc_ids, top.indices), "scores": top.values}
+        return {sig.IDS: tf.gather(self.doc_ids, top.indices), sig.SCORES: top.values}
 
     def signatures(self):
-        return {"serving_default": self.embed_text, "embed_text": self.embed_text,
-                "embed_image": self.embed_image, "classify": self.classify,
-                "retrieve": self.retrieve}
+        return {sig.SERVING_DEFAULT: self.embed_text, sig.EMBED_TEXT: self.embed_text,
+                sig.EMBED_IMAGE: self.embed_image, sig.CLASSIFY: self.classify,
+                sig.RETRIEVE: self.retrieve}
 
 
 def save_toy_model(path, warmup=None, model_name="toy", **kwargs):

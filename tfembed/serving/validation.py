@@ -10,13 +10,14 @@ import warnings
 
 from PIL import Image
 
+from tfembed.export import signatures as sig
 from tfembed.serving.config import Limits  # noqa: F401 (re-exported)
 from tfembed.serving.status import invalid
 from tfembed.serving.tensors import from_proto
 
-TEXT_INPUTS = ("text", "class_texts")  # must be UTF-8
-IMAGE_INPUTS = ("image",)  # must be a decodable JPEG/PNG/GIF/BMP of sane size
-UNBATCHED_INPUTS = ("class_texts",)  # dim 0 is not the batch: its own limit
+TEXT_INPUTS = sig.TEXT_INPUTS  # must be UTF-8
+IMAGE_INPUTS = (sig.IMAGE,)  # must be a decodable JPEG/PNG/GIF/BMP of sane size
+UNBATCHED_INPUTS = sig.UNBATCHED_INPUTS  # dim 0 is not the batch: its own limit
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP")  # what tf.io.decode_image reads
 
 
