@@ -31,7 +31,6 @@ def test_smoke_bleu_export_and_caption_cli(tmp_path):
     assert res["protocol"] == "bleu_corpus"
     keys = {f"bleu_{n}" for n in range(1, 5)}
     assert set(res["metrics"]) == keys and set(res["chance"]) == keys
-    assert all(0.0 <= res["metrics"][k] <= 1.0 for k in keys)
     assert res["chance"]["bleu_1"] > 0  # the constant caption shares words with the references
     version = tmp_path / "export" / "1"
     out = subprocess.run([sys.executable, "-c", LOAD_ONLY_TF, str(version)], capture_output=True,

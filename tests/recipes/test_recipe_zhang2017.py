@@ -8,10 +8,12 @@ import pytest
 import tensorflow as tf
 
 from tfembed.errors import DataError
+from tfembed.experiments import dem_training
+from tfembed.models import JointEmbedding
 from tfembed.recipe import load_recipe, run_recipe
 from tfembed.reports import zsl_table
+from tfembed.towers.image import features_tower
 from tfembed.towers.semantic import semantic_mlp
-from tfembed.visual_space_model import VisualSpaceEmbeddingModel
 
 
 def _recipe():
@@ -23,17 +25,66 @@ def _results(workdir, kind, method):
         return json.load(f)
 
 
+def _dem(weight_decay, dim=4):
+    return JointEmbedding(features_tower(dim), semantic_mlp(3, dim, 5, weight_decay=weight_decay),
+                          scorer="neg_sq_distance", task="least_squares")
+
+
 def test_dem_batch_loss_is_least_squares_plus_weight_decay():
-    model = VisualSpaceEmbeddingModel(semantic_mlp(3, 4, hidden_dim=5), weight_decay=0.1)
+    """Eq. 1: mean_n ||phi(v_n) - f(s_n)||^2 + lambda * sum ||W||^2 over the FC kernels, from
+    a batch of (features, semantics, unique pair ids), the same class drawn twice included."""
+    model = _dem(0.1)
     rng = np.random.default_rng(0)
-    batch = {"semantic": {"attributes": rng.normal(size=(6, 3)).astype(np.float32)},
-             "feature": rng.random((6, 4)).astype(np.float32), "label": np.zeros(6, np.int64)}
-    pred = np.asarray(model.encode_text(batch["semantic"]))
-    kernels = [model.semantic_encoder.get_layer(n).kernel.numpy() for n in ("fc1", "fc2")]
-    want = np.mean(np.sum((pred - batch["feature"]) ** 2, 1)) + 0.1 * sum(
+    text = {"attributes": rng.normal(size=(6, 3)).astype(np.float32)}
+    text["attributes"][3] = text["attributes"][0]  # one class twice: still two pairs
+    batch = {"image": rng.random((6, 4)).astype(np.float32), "text": text,
+             "image_id": np.arange(6, dtype=np.int64)}
+    pred = np.asarray(model.encode_text(text))
+    kernels = [model.text_tower.get_layer(n).kernel.numpy() for n in ("fc1", "fc2")]
+    want = np.mean(np.sum((pred - batch["image"]) ** 2, 1)) + 0.1 * sum(
         np.sum(k ** 2) for k in kernels)
     np.testing.assert_allclose(float(model.compute_batch_loss(batch)), want, rtol=1e-5)
-    assert len(model.trainable_variables) == 4
+    assert len(model.trainable_variables) == 4  # the identity image tower has none
+    no_decay = _dem(0.0)
+    no_decay.set_weights(model.get_weights())
+    np.testing.assert_allclose(float(no_decay.compute_batch_loss(batch)),
+                               np.mean(np.sum((pred - batch["image"]) ** 2, 1)), rtol=1e-5)
+
+
+def test_dem_loss_under_two_replicas_is_the_global_batch_loss():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        model = _dem(0.01)
+    rng = np.random.default_rng(1)
+    batch = {"image": rng.random((8, 4)).astype(np.float32),
+             "text": {"attributes": rng.normal(size=(8, 3)).astype(np.float32)},
+             "image_id": np.arange(8, dtype=np.int64)}
+    single = float(model.compute_batch_loss(batch))
+    data = strategy.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensor_slices(batch).batch(8))
+    per_replica = strategy.run(model.compute_batch_loss, args=(next(iter(data)),))
+    total = float(strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None))
+    np.testing.assert_allclose(total, single, rtol=1e-5)
+
+
+def test_dem_batches_pair_each_image_with_its_own_semantics():
+    class Side:  # a class-level semantic side over 3 classes
+        class_level = True
+        tables = {"attributes": np.eye(3, dtype=np.float32)}
+
+        def inputs(self, which):
+            return {k: v[which] for k, v in self.tables.items()}
+
+    features = np.arange(10, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+    labels = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    plan = dem_training.index_plan(np.arange(10), 3, 4, seed=0)
+    batches = list(dem_training.make_dataset_fn(Side(), features, labels, plan, 4, 0)(1))
+    assert len(batches) == 2  # resumed at step 1 of 3
+    for i, b in enumerate(batches):
+        rows = plan[4 * (i + 1):4 * (i + 2)]
+        np.testing.assert_array_equal(b["image"].numpy(), features[rows])
+        np.testing.assert_array_equal(b["text"]["attributes"].numpy(), np.eye(3)[labels[rows]])
+        np.testing.assert_array_equal(b["image_id"].numpy(), np.arange(4 * (i + 1), 4 * (i + 2)))
 
 
 def test_weight_decay_grid_is_not_edged_on_real_data_and_synthetic_keeps_paper_lr():
@@ -59,7 +110,10 @@ def test_synthetic_smoke_run_with_export(tmp_path):
     assert fusion["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 3)
     assert fusion["timing"]["selection"][0]["weight_decay"] == 1e-3
     for name in ("linear_visual_to_semantic", "linear_semantic_to_visual", "eszsl"):
-        assert 0.0 <= _results(tmp_path, "fusion", name)["metrics"]["zsl_top1_per_class"] <= 1.0
+        baseline = _results(tmp_path, "fusion", name)  # same protocol and exact chance as DEM
+        assert baseline["protocol"] == "gbu_per_class" and baseline["config"]["method"] == name
+        assert "zsl_top1_per_class" in baseline["metrics"]
+        assert baseline["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 3)  # 3 unseen
     assert not (tmp_path / "descriptions" / "eszsl").exists()  # no class-level semantics
     table = (tmp_path / "zsl_table.md").read_text()
     assert "| fusion | dem |" in table and "| descriptions | dem |" in table
