@@ -1,25 +1,54 @@
 """devise recipe: synthetic birds smoke run with Word2Vec class-name vectors (GBU keys and
-chance), and a clear error when a data set without descriptions asks for trained vectors."""
+chance), the re-export of its run (`tfembed export RUN_DIR`) against the in-process model,
+class names tokenised by the library's word tokenizer, and a clear error when a data set
+without descriptions asks for trained vectors."""
 
 import json
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfembed.experiments import label_embedding
+from tfembed.export import run_bundle, signatures as sig
+from tfembed.export.run_export import export_run
 from tfembed.recipe import run_recipe
 
 
-def test_synthetic_birds_smoke(tmp_path):
-    assert run_recipe("devise", ["--smoke", "--workdir", str(tmp_path), "--export"]) == 0
+def test_synthetic_birds_smoke_and_export(tmp_path, monkeypatch):
+    seen, save = {}, run_bundle.save
+    monkeypatch.setattr(label_embedding.run_bundle, "save",
+                        lambda d, model, *a, **k: seen.update(model=model, **k) or
+                        save(d, model, *a, **k))
+    assert run_recipe("devise", ["--smoke", "--workdir", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["protocol"] == "gbu_per_class"
     assert res["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 4)
     for key in ("gzsl_u", "gzsl_s", "gzsl_h", "hubness_n1_skewness"):
         assert key in res["metrics"] and key in res["chance"]
-    loaded = tf.saved_model.load(str(tmp_path / "export" / "1"))
-    png = tf.io.encode_png(tf.zeros([32, 32, 3], tf.uint8))
-    out = loaded.signatures["classify_prototypes"](image=tf.stack([png, png]))
-    assert out["scores"].shape == (2, 12) and out["classes"].shape == (2,)
+    model = seen["model"]
+    names, prototypes = seen["prototypes"]
+    assert len(names) == 12 and len(model.label_texts) == 8  # every class; trained on seen
+    np.testing.assert_allclose(np.linalg.norm(prototypes, axis=1), 1.0, rtol=1e-5)
+    loaded = tf.saved_model.load(export_run(str(tmp_path))["export"])
+    pixels = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
+    pngs = tf.stack([tf.io.encode_png(p) for p in pixels])
+    want = np.asarray(model.encode_image(pixels.astype(np.float32)))
+    got = loaded.signatures[sig.EMBED_IMAGE](**{sig.IMAGE: pngs})[sig.EMBEDDING].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    out = loaded.signatures[sig.CLASSIFY_PROTOTYPES](**{sig.IMAGE: pngs})
+    scores = want @ np.asarray(model.encode_text(np.arange(12))).T
+    np.testing.assert_allclose(out[sig.SCORES].numpy(), scores, rtol=1e-4, atol=1e-4)
+    assert [c.decode() for c in out[sig.CLASSES].numpy()] == \
+        [names[i] for i in np.argmax(scores, axis=1)]
+
+
+def test_class_name_words_use_the_word_tokenizer():
+    words = label_embedding._name_words
+    assert words("001.Black_footed_Albatross") == ["black", "footed", "albatross"]
+    assert words("killer+whale") == ["killer", "whale"]
+    assert words("Red-crowned Crane's") == ["red", "crowned", "crane", "s"]
+    assert words("7up") == ["7up"]  # digits without the "NNN." prefix are kept
 
 
 def test_xlsa17_needs_external_word_vectors(shared_data, tmp_path, capsys):

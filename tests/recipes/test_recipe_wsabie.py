@@ -1,12 +1,29 @@
 """wsabie recipe: caption-term annotation + semantic-retrieval ranking on synthetic scenes,
-class-label annotation on synthetic birds; every metric carries its chance."""
+class-label annotation on synthetic birds; every metric carries its chance; the run bundle
+re-exports (`tfembed export RUN_DIR`) the model that was evaluated."""
 
 import json
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfembed.experiments import label_embedding
+from tfembed.export import run_bundle, signatures as sig
+from tfembed.export.run_export import export_run
 from tfembed.recipe import run_recipe
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """The in-process model of the run (captured where the run writes its bundle)."""
+    seen, save = {}, run_bundle.save
+
+    def capture(run_dir, model, *args, **kwargs):
+        seen.update(model=model, **kwargs)
+        return save(run_dir, model, *args, **kwargs)
+    monkeypatch.setattr(label_embedding.run_bundle, "save", capture)
+    return seen
 
 
 def _run(tmp_path, *args):
@@ -14,7 +31,7 @@ def _run(tmp_path, *args):
     return json.loads((tmp_path / "results.json").read_text())
 
 
-def test_caption_terms_smoke(tmp_path):
+def test_caption_terms_smoke_and_export(tmp_path, trained):
     res = _run(tmp_path, "--export")
     m, c = res["metrics"], res["chance"]
     assert res["protocol"] == "tfidf_caption_relevance" and set(m) == set(c)
@@ -22,14 +39,29 @@ def test_caption_terms_smoke(tmp_path):
                 "ndcg_auc_raw_features"):
         assert key in m
     assert 0 < c["annotation_p@5"] < 1 and c["ndcg_auc"] == m["ndcg_auc_random"]
-    loaded = tf.saved_model.load(str(tmp_path / "export" / "1"))
-    png = tf.io.encode_png(tf.zeros([32, 32, 3], tf.uint8))
-    out = loaded.signatures["classify_prototypes"](image=tf.stack([png]))
-    assert out["classes"].shape == (1,) and f"({out['scores'].shape[1]})" in res["notes"][0]
+    assert (tmp_path / "export" / "1").is_dir()  # --export went through the bundle
+    path = export_run(str(tmp_path))["export"]  # = `tfembed export RUN_DIR`
+    assert path.endswith("2")
+    model, names = trained["model"], trained["prototypes"][0]
+    labels = np.asarray(model.encode_text(model.label_texts))
+    assert f"({len(names)})" in res["notes"][0] and labels.shape[0] == len(names)
+    loaded = tf.saved_model.load(path)
+    pixels = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
+    pngs = tf.stack([tf.io.encode_png(p) for p in pixels])
+    want = np.asarray(model.encode_image(pixels.astype(np.float32)))
+    got = loaded.signatures[sig.EMBED_IMAGE](**{sig.IMAGE: pngs})[sig.EMBEDDING].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    out = loaded.signatures[sig.CLASSIFY_PROTOTYPES](**{sig.IMAGE: pngs})
+    np.testing.assert_allclose(out[sig.SCORES].numpy(), want @ labels.T, rtol=1e-4, atol=1e-4)
+    assert [c.decode() for c in out[sig.CLASSES].numpy()] == \
+        [names[i] for i in np.argmax(want @ labels.T, axis=1)]
+    ids, gallery = trained["gallery"]
+    assert len(ids) == len(gallery) == 24  # the smoke test images, as a retrieve gallery
 
 
-def test_class_labels_smoke(tmp_path):
+def test_class_labels_smoke(tmp_path, trained):
     res = _run(tmp_path / "birds", "--data", "synthetic_birds")
     assert res["protocol"] == "annotation_per_class"
     assert res["chance"]["annotation_top1_per_class"] == pytest.approx(1 / 8)
     assert "ndcg_auc" not in res["metrics"]
+    assert len(trained["prototypes"][0]) == 8 and trained["gallery"] is None
