@@ -10,9 +10,9 @@ import numpy as np
 from tfembed import metrics
 from tfembed.data import pipeline, relevance
 from tfembed.errors import ConfigError, DataError
+from tfembed.evaluators import gbu
 from tfembed.experiments import common, semantic_retrieval
 from tfembed.experiments.dem_training import index_plan
-from tfembed.experiments.gbu_eval import gbu_metrics
 from tfembed.experiments.label_embedding_models import devise_model, label_dataset_fn, wsabie_model
 from tfembed.export import run_bundle
 from tfembed.text import word_tokens
@@ -177,11 +177,12 @@ def run_devise(cfg, workdir, strategy, export=False):
     timing = _train(cfg, model, load_image, train, local[dataset.labels], None, workdir,
                     strategy)
     unit = np.asarray(model.encode_text(np.arange(dataset.num_classes)))  # the fixed unit vectors
-
-    def score_fn(rows, classes):  # the paper's nearest (unit) label vector
-        return np.asarray(model.score(_embed(model, load_image, rows), unit[classes]))
-
-    out, chance = gbu_metrics(score_fn, dataset.labels, splits, seen, unseen, seed=cfg["seed"])
+    rows = np.unique(np.concatenate(list(splits.values())))
+    emb = np.zeros((dataset.num_images, unit.shape[1]), np.float32)  # indexed by row
+    emb[rows] = _embed(model, load_image, rows)
+    # The paper's nearest (unit) label vector: model.score = dot with the unit class vectors.
+    out, chance = gbu.evaluate(model, emb, unit, dataset.labels, splits, seen, unseen,
+                               seed=cfg["seed"])
     notes = [f"class-name word vectors: {cfg['labels']['word_vectors']} ({vectors.shape[1]}-d)",
              f"classes without any word vector (zero vector, score 0): {missing}"]
     results = common.finish(cfg, workdir, dataset, out, chance, timing, notes)
