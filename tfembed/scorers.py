@@ -20,7 +20,16 @@ def neg_sq_distance(a, b):
     return 2.0 * dot(a, b) - a2 - tf.transpose(b2)
 
 
-SCORERS = {"dot": dot, "cosine": cosine, "neg_sq_distance": neg_sq_distance}
+def alignment(regions, words):
+    """Karpathy & Fei-Fei 2015 Eq. 8, S_kl = sum_t max_i v_i^T s_t, over *sequences*: regions
+    [N, R, D], words [M, L, D] -> [N, M]. Padded words must be zero vectors (they add
+    max_i v_i^T 0 = 0) and missing regions repeat a real one (tfembed/layers/alignment.py)."""
+    dots = tf.einsum("nrd,mld->nmrl", regions, words)
+    return tf.reduce_sum(tf.reduce_max(dots, axis=2), axis=2)
+
+
+SCORERS = {"dot": dot, "cosine": cosine, "neg_sq_distance": neg_sq_distance,
+           "alignment": alignment}
 
 
 def get(name):

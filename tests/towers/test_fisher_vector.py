@@ -94,11 +94,16 @@ SENTENCES = ["a red circle", "The BLUE square, is below a red circle!",  # punct
              "small star above the blue circle"]
 
 
+def _encode(layer, tokenizer, texts):
+    """What the text tower computes: the preprocessor's ids, then the FV layer."""
+    return layer(tokenizer(tf.constant(texts))).numpy()
+
+
 def test_graph_fisher_vectors_match_the_slow_reference(layer_parts):
     tokenizer, vectors, gmm = layer_parts
-    layer = fv.FisherVectorText(tokenizer, vectors, gmm)
+    layer = fv.FisherVector.fitted(vectors, gmm)
     assert layer.fv_dim == layer.output_dim == 2 * 3 * 4
-    got = layer(tf.constant(SENTENCES)).numpy()
+    got = _encode(layer, tokenizer, SENTENCES)
     assert got.shape == (len(SENTENCES), 2 * 3 * 4) and got.dtype == np.float32
     for row, text in zip(got, SENTENCES):
         want = fv.fisher_vector_reference(_words(tokenizer, vectors, text), gmm)
@@ -108,7 +113,7 @@ def test_graph_fisher_vectors_match_the_slow_reference(layer_parts):
     np.testing.assert_array_equal(norms[empty], 0.0)
     np.testing.assert_allclose(np.delete(norms, empty), 1.0, atol=1e-5)
     # the missing-vector word is skipped, not counted as a zero vector
-    np.testing.assert_allclose(got[4], layer(tf.constant(["green stars"])).numpy()[0], atol=1e-6)
+    np.testing.assert_allclose(got[4], _encode(layer, tokenizer, ["green stars"])[0], atol=1e-6)
 
 
 def test_graph_pca_is_the_numpy_projection(layer_parts):
@@ -117,11 +122,11 @@ def test_graph_pca_is_the_numpy_projection(layer_parts):
     fvs = rng.normal(0, 1, (30, 24)) @ rng.normal(0, 1, (24, 24))
     mean, comps = fv.fit_pca(fvs, 5)
     np.testing.assert_allclose(comps.T @ comps, np.eye(5), atol=1e-5)
-    layer = fv.FisherVectorText(tokenizer, vectors, gmm, pca=(mean, comps))
+    layer = fv.FisherVector.fitted(vectors, gmm, pca=(mean, comps))
     assert layer.output_dim == 5
     want = np.stack([fv.fisher_vector_reference(_words(tokenizer, vectors, t), gmm)
                      for t in SENTENCES])
-    got = layer(tf.constant(SENTENCES)).numpy()
+    got = _encode(layer, tokenizer, SENTENCES)
     np.testing.assert_allclose(got, (want - mean) @ comps, atol=1e-5)
 
 
@@ -155,17 +160,17 @@ def test_graph_and_reference_agree_on_a_fitted_model():
     tokenizer = text_towers.build_preprocessor("word_lstm", 8, vocab)
     vectors = np.zeros((len(vocab) + 2, 6), np.float32)
     vectors[2:] = rng.normal(0, 1, (len(vocab), 6))
-    layer = fv.build_fisher_vector_text(tokenizer, vectors, train, components=3, pca_dim=None,
-                                        log=lambda *_: None)
+    layer = fv.build_fisher_vector(tokenizer, vectors, train, components=3, pca_dim=None,
+                                   log=lambda *_: None)
     ids = tokenizer(tf.constant(train)).numpy()
     counts = np.bincount(ids.ravel(), minlength=len(vectors)).astype(float)
     counts[:2] = 0
     gmm = fv.fit_gmm(vectors, 3, counts=counts, seed=0)
     for text in train[:10] + ["red square", "purple square"]:
         want = fv.fisher_vector_reference(_words(tokenizer, vectors, text), gmm)
-        np.testing.assert_allclose(layer(tf.constant([text])).numpy()[0], want, atol=1e-5)
-    with_pca = fv.build_fisher_vector_text(tokenizer, vectors, train, components=3, pca_dim=7,
-                                           log=lambda *_: None)
+        np.testing.assert_allclose(_encode(layer, tokenizer, [text])[0], want, atol=1e-5)
+    with_pca = fv.build_fisher_vector(tokenizer, vectors, train, components=3, pca_dim=7,
+                                      log=lambda *_: None)
     assert with_pca.output_dim == 7 and with_pca.fv_dim == 2 * 3 * 6
 
 
@@ -226,19 +231,37 @@ def test_fisher_vector_is_a_declared_choice():
 def test_text_input_gives_fixed_features_and_needs_word_vectors():
     from tfembed.experiments.image_sentence_parts import TextInput
 
-    cfg = {"features": "fisher_vector", "max_words": 8, "vocab_size": 100, "word_dim": 5,
-           "word_vectors": "train", "fv_components": 2, "fv_pca_dim": None,
+    cfg = {"features": "fisher_vector", "max_words": 8, "vocab_size": 100, "min_count": 1,
+           "word_dim": 5, "word_vectors": "train", "fv_components": 2, "fv_pca_dim": None,
            "train_word_vectors": False,
            "branch": {"hidden": 8, "output": 4, "batch_norm": False, "dropout": 0.0}}
     text = TextInput(cfg, VOCAB_TEXTS * 3, seed=0)
-    feats = text.tokenize(VOCAB_TEXTS + ["an unseen caption"])
-    assert feats.shape == (5, 2 * 2 * 5) and feats.dtype == np.float32
-    encoder = text.encoder("two_branch", cfg, 4)
-    assert encoder.input_shape == (None, 20) and encoder(feats).shape == (5, 4)
+    ids = text.tokenize(VOCAB_TEXTS + ["an unseen caption"])  # the preprocessor's op
+    assert ids.shape == (5, 8) and ids.dtype == np.int64
+    assert text.sentence_features.output_dim == 2 * 2 * 5
+    tower = text.tower("two_branch", cfg, 4)
+    assert tower.input_shape == (None, 8) and tower(ids).shape == (5, 4)
+    # the tower's FV layer sees exactly the preprocessor's ids
+    feats = text.sentence_features(text.preprocessor(tf.constant(VOCAB_TEXTS))).numpy()
+    assert feats.shape == (4, 20) and np.all(np.isfinite(feats))
     with pytest.raises(ConfigError, match="word_vectors"):
         TextInput({**cfg, "word_vectors": None}, VOCAB_TEXTS, seed=0)
     with pytest.raises(ConfigError, match="alignment"):
-        text.encoder("alignment", {**cfg, "rnn_units": 4}, 4)
+        text.tower("alignment", {**cfg, "rnn_units": 4}, 4)
+
+
+def test_fisher_vector_layer_round_trips_through_keras_saving(layer_parts, tmp_path):
+    # the config holds only sizes; the GMM, vectors and PCA travel as weights
+    tokenizer, vectors, gmm = layer_parts
+    rng = np.random.default_rng(7)
+    mean, comps = fv.fit_pca(rng.normal(size=(30, 24)), 5)
+    ids = keras.Input((6,), dtype="int64")
+    model = keras.Model(ids, fv.FisherVector.fitted(vectors, gmm, pca=(mean, comps))(ids))
+    model.save(tmp_path / "fv.keras")
+    loaded = keras.saving.load_model(tmp_path / "fv.keras")
+    x = tokenizer(tf.constant(SENTENCES))
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    assert np.abs(model(x).numpy()).max() > 0
 
 
 # --------------------------------------------------------------------------- export
@@ -264,18 +287,19 @@ def _graph_ops(saved_model_dir):
 
 def test_saved_model_takes_raw_strings_with_core_ops(layer_parts, tmp_path):
     tokenizer, vectors, gmm = layer_parts
-    layer = fv.FisherVectorText(tokenizer, vectors, gmm)
+    layer = fv.FisherVector.fitted(vectors, gmm)
     archive = keras.export.ExportArchive()
     archive.track(layer)
-    archive.add_endpoint("embed_text", lambda s: layer(s),
+    archive.track(tokenizer)
+    archive.add_endpoint("embed_text", lambda s: layer(tokenizer(s)),
                          input_signature=[tf.TensorSpec([None], tf.string)])
     archive.write_out(str(tmp_path / "sm"), verbose=False)
     loaded = tf.saved_model.load(str(tmp_path / "sm"))
     got = loaded.embed_text(tf.constant(SENTENCES)).numpy()
-    np.testing.assert_allclose(got, layer(tf.constant(SENTENCES)).numpy(), atol=1e-6)
+    np.testing.assert_allclose(got, _encode(layer, tokenizer, SENTENCES), atol=1e-6)
     ops, jit = _graph_ops(tmp_path / "sm")
     assert not ops & PY_OPS and not jit
-    assert {"UnsortedSegmentSum", "Softmax", "StringSplitV2"} <= ops  # the FV runs in the graph
+    assert {"UnsortedSegmentSum", "Softmax"} <= ops  # the FV runs in the graph
 
 
 # --------------------------------------------------------------------------- the recipe

@@ -15,8 +15,9 @@ def image_sentence_config(recipe, data, smoke):
                   "crop_size": [32, 32]},
         "text": {"max_words": 24 if synthetic else 32, "vocab_size": 10000, "min_count": 1,
                  "rnn_units": 256},
+        # eval_images: val images scored every eval_every steps (best-on-val selection)
         "train": {"steps": 2000, "checkpoint_every": 500, "log_every": 20, "eval_every": 0,
-                  "select_metric": "rsum", "replicas": 2},
+                  "eval_images": 500, "select_metric": "rsum", "replicas": 2},
         "export": {"top_k": 10},
     }
     if data == "flickr8k":

@@ -6,6 +6,9 @@ preprocessor, and the arrays baked into an export (gallery, prototypes) with the
     RUN_DIR/exportable/text_preprocessor.json  TextPreprocessor.save (absent: no text side)
     RUN_DIR/exportable/baked.npz               gallery_ids/_embeddings, prototype_names/_embeddings
     RUN_DIR/exportable/export.json             image input, k, model name, example texts
+    RUN_DIR/exportable/image_tower.keras       optional: served input -> image embedding when
+                                               the model's image tower does not start from it
+                                               (e.g. regions cut in the graph, a frozen CNN)
 
 Written with the results (after the best-on-val weights are loaded), replaced atomically
 (a new directory, then a rename), so a crash leaves the previous bundle or none.
@@ -24,16 +27,21 @@ from tfembed.errors import ConfigError
 DIRNAME = "exportable"
 # Modules whose Keras layers are registered serialisable: imported before a model is loaded.
 LAYER_MODULES = ("tfembed.models", "tfembed.text", "tfembed.towers.text", "tfembed.towers.backbones",
-                 "tfembed.towers.fisher_vector", "tfembed.layers.pooling", "tfembed.layers.elementwise")
+                 "tfembed.towers.fisher_vector", "tfembed.layers.pooling", "tfembed.layers.elementwise",
+                 "tfembed.towers.regions", "tfembed.towers.word_sequence")
 
 
 def save(run_dir, model, image_input, preprocessor=None, gallery=None, prototypes=None, k=10,
-         model_name="tfembed", example_texts=()):
+         model_name="tfembed", example_texts=(), image_tower=None):
+    """image_tower: a Keras model from the served image input to the image embedding,
+    exported as image_fn (None: the model's own image tower)."""
     final = os.path.join(run_dir, DIRNAME)
     tmp = os.path.join(run_dir, f".{DIRNAME}-{uuid.uuid4().hex[:8]}")
     os.makedirs(tmp)
     try:
         model.save(os.path.join(tmp, "model.keras"))
+        if image_tower is not None:  # export_model's image_fn
+            image_tower.save(os.path.join(tmp, "image_tower.keras"))
         if preprocessor is not None:
             preprocessor.save(tmp)
         arrays = {}
@@ -74,6 +82,10 @@ def load(run_dir):
                     if os.path.exists(os.path.join(root, "text_preprocessor.json")) else None)
     with open(os.path.join(root, "export.json")) as f:
         info = json.load(f)
+    extra = {}
+    if os.path.exists(os.path.join(root, "image_tower.keras")):
+        tower = keras.saving.load_model(os.path.join(root, "image_tower.keras"), compile=False)
+        extra = {"image_fn": tower, "track": (tower,)}
     baked = np.load(os.path.join(root, "baked.npz"))
     pair = lambda w: ((list(baked[f"{w}_names"]), baked[f"{w}_embeddings"])  # noqa: E731
                       if f"{w}_names" in baked else None)
@@ -81,7 +93,7 @@ def load(run_dir):
     return model, preprocessor, dict(
         image_input=(kind, tuple(size) if kind == "pixels" else size), gallery=pair("gallery"),
         prototypes=pair("prototype"), k=info["k"], model_name=info["model_name"],
-        example_texts=info["example_texts"])
+        example_texts=info["example_texts"], **extra)
 
 
 def export_run(run_dir, version=None):

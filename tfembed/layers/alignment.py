@@ -4,10 +4,13 @@ objective): S_kl = sum_{t in words of sentence l} max_{i in regions of image k} 
 Variable sizes without masks: an image's missing regions repeat one of its regions (a
 duplicate never changes the max) and a sentence's padded words are zero vectors (each adds
 max_i v_i^T 0 = 0). So both sides travel as fixed [R, D] / [L, D] tensors, or flattened
-[R*D] / [L*D] rows as in the exported signatures.
+[R*D] / [L*D] rows (`flat_alignment_scorer`). The score itself is the registered scorer
+`tfembed.scorers.alignment` (model.scorer "alignment"); this module chunks it and explains it.
 """
 
 import tensorflow as tf
+
+from tfembed import scorers
 
 
 def word_region_dots(regions, words):
@@ -19,7 +22,7 @@ def alignment_scores(regions, words, chunk=None):
     """S [N, M] from regions [N, R, D] and words [M, L, D]; `chunk` images at a time."""
     regions, words = tf.convert_to_tensor(regions), tf.convert_to_tensor(words)
     if chunk is None:
-        return tf.reduce_sum(tf.reduce_max(word_region_dots(regions, words), axis=2), axis=2)
+        return scorers.alignment(regions, words)
     parts = [alignment_scores(regions[i:i + chunk], words)
              for i in range(0, int(regions.shape[0]), chunk)]
     return tf.concat(parts, axis=0)

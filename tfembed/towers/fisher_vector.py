@@ -25,10 +25,12 @@ normalisation f(z) = sign(z) |z|^0.5 and L2 normalisation (Perronnin et al. 2010
 A sentence with no known word has the zero FV. Optional PCA (fitted on training sentences'
 FVs) as Wang et al. do.
 
-`FisherVectorText` runs the whole chain in the TF graph with core ops (tokenise -> look up word
-vectors -> posteriors -> FV statistics -> normalisation -> PCA matmul), its GMM, vectors and
-PCA held as constant (non-trainable) weights, so an exported `embed_text` takes raw strings and
-stock TF Serving can load it. `fisher_vector_reference` is the slow per-word NumPy loop written
+`FisherVector` runs the chain in the TF graph with core ops (word ids -> word vectors ->
+posteriors -> FV statistics -> normalisation -> PCA matmul) over the ids of the recipe's
+`tfembed.text.TextPreprocessor`, its GMM, vectors and PCA held as non-trainable weights; it is
+the first layer of the text tower, so the tokens that fit the GMM and the tokens served come
+from the same preprocessor op, an exported `embed_text` takes raw strings and stock TF Serving
+can load it. `fisher_vector_reference` is the slow per-word NumPy loop written
 from the formulas above, which the tests hold the graph to.
 """
 
@@ -195,45 +197,55 @@ def fit_pca(features, dim, max_samples=10000, seed=0):
 
 # ----------------------------------------------------------------------------- in-graph encoder
 
-class FisherVectorText(keras.layers.Layer):
-    """strings [N] -> sentence features [N, P]: word tokenizer (a TextVectorization giving ids
-    [N, L], 0 = padding, 1 = out of vocabulary) -> word vectors -> GMM posteriors -> FV
-    statistics -> power + L2 normalisation -> optional PCA. Core TF ops only; every parameter
-    is a constant, non-trainable weight. `fisher_vectors(ids)` gives the FV before PCA."""
+@keras.saving.register_keras_serializable(package="tfembed")
+class FisherVector(keras.layers.Layer):
+    """word ids [N, L] (a `tfembed.text.TextPreprocessor`'s output: 0 = padding, 1 = out of
+    vocabulary) -> sentence features [N, P]: word vectors -> GMM posteriors -> FV statistics ->
+    power + L2 normalisation -> optional PCA. Core TF ops only; every parameter is a
+    non-trainable weight (saved with the model's weights; the config holds only the sizes).
+    `FisherVector.fitted(vectors, gmm, pca)` builds one from fitted parameters;
+    `fisher_vectors(ids)` gives the FV before PCA."""
 
-    def __init__(self, tokenizer, word_vectors, gmm, pca=None, **kwargs):
-        super().__init__(trainable=False, **kwargs)
+    def __init__(self, vocab_size, word_dim, num_components, pca_dim=None, **kwargs):
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.vocab_size, self.word_dim = int(vocab_size), int(word_dim)
+        self.num_components = int(num_components)
+        self.fv_dim = 2 * self.num_components * self.word_dim
+        self.pca_dim = None if pca_dim is None else int(pca_dim)
+        self.has_pca = self.pca_dim is not None
+        self.output_dim = self.pca_dim if self.has_pca else self.fv_dim
+        k, d, v = self.num_components, self.word_dim, self.vocab_size
+        shapes = {"word_vectors": (v, d), "valid": (v,), "means": (k, d), "inv_std": (k, d),
+                  "log_norm": (k,), "mu_scale": (k,), "sigma_scale": (k,)}
+        if self.has_pca:
+            shapes.update(pca_mean=(self.fv_dim,), pca_components=(self.fv_dim, self.pca_dim))
+        for name, shape in shapes.items():
+            setattr(self, name, self.add_weight(name=name, shape=shape, dtype="float32",
+                                                initializer="zeros", trainable=False))
+        self.built = True
+
+    @classmethod
+    def fitted(cls, word_vectors, gmm, pca=None, **kwargs):
+        """The layer with a vocabulary's vectors [V, D] (rows 0, 1 and all-zero rows: no
+        vector), a fitted GMM and optionally PCA (mean [F], components [F, P])."""
         vectors = np.asarray(word_vectors, np.float32)
         valid = np.any(vectors != 0, axis=1)
         valid[:2] = False  # padding and [UNK] are never words
-        self.tokenizer = tokenizer
         k, d = np.shape(gmm.means)
-        self.num_components, self.word_dim = int(k), int(d)
-        self.fv_dim = 2 * self.num_components * self.word_dim
         var = np.asarray(gmm.variances, np.float64)
         w = np.asarray(gmm.weights, np.float64)
-        log_norm = np.log(w) - 0.5 * (np.sum(np.log(var), axis=1) + d * LOG_2PI)
-        constants = {
+        layer = cls(len(vectors), d, k, None if pca is None else np.shape(pca[1])[1], **kwargs)
+        values = {
             "word_vectors": vectors, "valid": valid.astype(np.float32),
-            "means": np.asarray(gmm.means, np.float32),
-            "inv_std": (1.0 / np.sqrt(var)).astype(np.float32),
-            "log_norm": log_norm.astype(np.float32),
-            "mu_scale": (1.0 / np.sqrt(w)).astype(np.float32),
-            "sigma_scale": (1.0 / np.sqrt(2.0 * w)).astype(np.float32)}
+            "means": np.asarray(gmm.means, np.float32), "inv_std": 1.0 / np.sqrt(var),
+            "log_norm": np.log(w) - 0.5 * (np.sum(np.log(var), axis=1) + d * LOG_2PI),
+            "mu_scale": 1.0 / np.sqrt(w), "sigma_scale": 1.0 / np.sqrt(2.0 * w)}
         if pca is not None:
-            constants["pca_mean"] = np.asarray(pca[0], np.float32)
-            constants["pca_components"] = np.asarray(pca[1], np.float32)
-        self.output_dim = int(pca[1].shape[1]) if pca is not None else self.fv_dim
-        self.has_pca = pca is not None
-        for name, value in constants.items():
-            weight = self.add_weight(name=name, shape=value.shape, dtype="float32",
-                                     initializer="zeros", trainable=False)
-            weight.assign(value)
-            setattr(self, name, weight)
-        self.built = True
-
-    def vocabulary_size(self):
-        return int(self.tokenizer.vocabulary_size())
+            values.update(pca_mean=pca[0], pca_components=pca[1])
+        for name, value in values.items():
+            getattr(layer, name).assign(np.asarray(value, np.float32))
+        return layer
 
     def fisher_vectors(self, ids):
         """ids [N, L] -> normalised FVs [N, 2·K·D]."""
@@ -262,11 +274,16 @@ class FisherVectorText(keras.layers.Layer):
             return fv
         return tf.matmul(fv - self.pca_mean[None], self.pca_components)
 
-    def call(self, strings):
-        return self.project(self.fisher_vectors(self.tokenizer(strings)))
+    def call(self, ids):
+        return self.project(self.fisher_vectors(ids))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.output_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "word_dim": self.word_dim, "num_components": self.num_components,
+                "pca_dim": self.pca_dim}
 
 
 def _in_batches(fn, inputs, batch):
@@ -274,14 +291,15 @@ def _in_batches(fn, inputs, batch):
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
-def build_fisher_vector_text(tokenizer, word_vectors, train_texts, components=30, pca_dim=None,
-                             seed=0, batch=256, log=print):
-    """Fit everything on the training captions only and return the `FisherVectorText` layer:
-    the GMM by EM on the word vectors of the training tokens (each vocabulary word weighted by
-    its count among the tokenised training captions), then, when `pca_dim` is set and smaller
+def build_fisher_vector(preprocessor, word_vectors, train_texts, components=30, pca_dim=None,
+                        seed=0, batch=256, log=print):
+    """Fit everything on the training captions only and return the `FisherVector` layer over
+    `preprocessor`'s ids: the GMM by EM on the word vectors of the training tokens (each
+    vocabulary word weighted by its count among the training captions as `preprocessor`
+    tokenises them: the op the exported model runs), then, when `pca_dim` is set and smaller
     than 2·K·D, PCA on the training captions' FVs computed by the same graph."""
     vectors = np.asarray(word_vectors, np.float32)
-    ids = _in_batches(lambda s: tokenizer(tf.constant(s)), list(train_texts), 4096).astype(np.int64)
+    ids = _in_batches(lambda s: preprocessor(tf.constant(s)), list(train_texts), 4096).astype(np.int64)
     counts = np.bincount(ids.ravel(), minlength=len(vectors)).astype(np.float64)
     counts[:2] = 0.0
     counts[~np.any(vectors != 0, axis=1)] = 0.0
@@ -291,12 +309,12 @@ def build_fisher_vector_text(tokenizer, word_vectors, train_texts, components=30
     log(f"fisher_vector: GMM K={components} on {int((counts > 0).sum())} words "
         f"({int(counts.sum())} tokens), D={vectors.shape[1]}, {len(gmm.log_likelihood) - 1} EM "
         f"iterations, mean log-likelihood {gmm.log_likelihood[-1]:.2f}")
-    layer = FisherVectorText(tokenizer, vectors, gmm, name="fisher_vector")
+    layer = FisherVector.fitted(vectors, gmm, name="fisher_vector")
     if pca_dim and int(pca_dim) < layer.fv_dim:
         fvs = _in_batches(layer.fisher_vectors, ids, batch)
         mean, comps = fit_pca(fvs, int(pca_dim), seed=seed)
         log(f"fisher_vector: PCA {layer.fv_dim} -> {comps.shape[1]} dims on {len(fvs)} training "
             f"captions" + (f" (text.fv_pca_dim={pca_dim} exceeds the rank of the training "
                            f"FVs)" if comps.shape[1] < int(pca_dim) else ""))
-        layer = FisherVectorText(tokenizer, vectors, gmm, pca=(mean, comps), name="fisher_vector")
+        layer = FisherVector.fitted(vectors, gmm, pca=(mean, comps), name="fisher_vector")
     return layer

@@ -1,6 +1,10 @@
 """Image regions for region-word alignment (Karpathy & Fei-Fei 2015, Sec. 3.1.1): the whole
 image plus region boxes (the data set's boxes where given, else a fixed grid), each cropped,
-passed through a CNN and a learned projection v = W_m CNN(I_b) + b_m."""
+passed through a CNN and a learned projection v = W_m CNN(I_b) + b_m.
+
+Training crops each image's own boxes in the input pipeline; a served image arrives without
+boxes, so the serving tower cuts the fixed grid in the graph (`GridRegions`, a registered
+layer: the serving tower is saved with the run and re-exported from it)."""
 
 import keras
 import numpy as np
@@ -42,10 +46,44 @@ def crop_batch(images, boxes, crop_size):
     return tf.reshape(crops, tf.concat([[n, r], tf.shape(crops)[1:]], 0))
 
 
+@keras.saving.register_keras_serializable(package="tfembed")
+class GridRegions(keras.layers.Layer):
+    """pixels [N, H, W, 3] -> crops [N, R, h, w, 3] of fixed boxes [R, 4] (the serving path)."""
+
+    def __init__(self, boxes, crop_size, **kwargs):
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.boxes = np.asarray(boxes, np.float32).tolist()
+        self.crop_size = [int(s) for s in crop_size]
+
+    def call(self, images):
+        return crop_batch(images, tf.constant(self.boxes, tf.float32), self.crop_size)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.boxes), *self.crop_size, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "boxes": self.boxes, "crop_size": self.crop_size}
+
+
 def region_encoder(cnn, region_shape, embed_dim, name="region_encoder"):
     """[N, R, *region_shape] (crops or CNN features) -> [N, R, embed_dim]; `cnn` None = the
-    input already holds CNN features."""
-    inputs = keras.Input(tuple(region_shape), name="regions")
-    x = keras.layers.TimeDistributed(cnn, name="region_cnn")(inputs) if cnn is not None else inputs
+    input already holds CNN features. A 1-d `region_shape` (F,) is whole-image features [N, F]:
+    one region per image, [N, 1, embed_dim]."""
+    region_shape = tuple(region_shape)
+    inputs = keras.Input(region_shape, name="regions")
+    x = keras.layers.Reshape((1, *region_shape), name="one_region")(inputs) \
+        if len(region_shape) == 1 else inputs
+    x = keras.layers.TimeDistributed(cnn, name="region_cnn")(x) if cnn is not None else x
     x = keras.layers.Dense(embed_dim, name="region_projection")(x)
     return keras.Model(inputs, x, name=name)
+
+
+def serving_region_tower(region_tower, image_size, boxes, crop_size, frozen_cnn=None):
+    """pixels [N, H, W, 3] -> [N, R, D]: the fixed boxes cut in the graph, the frozen CNN (when
+    training used its precomputed features) per crop, then the trained `region_tower`."""
+    pixels = keras.Input((*image_size, 3), name="pixels")
+    x = GridRegions(boxes, crop_size, name="grid_regions")(pixels)
+    if frozen_cnn is not None:
+        x = keras.layers.TimeDistributed(frozen_cnn, name="frozen_region_cnn")(x)
+    return keras.Model(pixels, region_tower(x), name="serving_image_tower")
