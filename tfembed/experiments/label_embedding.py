@@ -10,7 +10,7 @@ import numpy as np
 from tfembed import metrics
 from tfembed.data import pipeline, relevance
 from tfembed.errors import ConfigError, DataError
-from tfembed.evaluators import gbu
+from tfembed.evaluators import gbu, semantic_ranking
 from tfembed.experiments import common, semantic_retrieval
 from tfembed.experiments.dem_training import index_plan
 from tfembed.experiments.label_embedding_models import devise_model, label_dataset_fn, wsabie_model
@@ -111,12 +111,11 @@ def run_wsabie(cfg, workdir, strategy, export=False):
         embeddings = semantic_retrieval.baseline_embeddings(dataset, test, cfg["seed"])
         embeddings["wsabie"] = emb
         true_rel = relevance.similarity(tfidf.vectors([dataset.texts[r] for r in test]))
-        by_name, curves = semantic_retrieval.score_embeddings(embeddings, true_rel, cfg["seed"],
-                                                              cfg["eval"])
-        ranking, rchance = semantic_retrieval.flatten_with_chance(by_name, "wsabie")
+        ranking, rchance, curves = semantic_ranking.evaluate(embeddings, true_rel, "wsabie",
+                                                             cfg["seed"], cfg["eval"])
         out.update(ranking), chance.update(rchance)
         notes.append("relevance: tf-idf of the test captions, vocabulary fitted on train")
-        notes += semantic_retrieval.protocol_notes(curves, cfg["eval"])  # R axis, units
+        notes += semantic_ranking.protocol_notes(curves, cfg["eval"])  # R axis, units
     results = common.finish(cfg, workdir, dataset, out, chance, timing, notes)
     # classify_prototypes = annotation with the learned label vectors; retrieve = test images.
     names = [dataset.class_names[c] for c in classes] if by_class else tfidf.terms
