@@ -32,9 +32,12 @@ LAYER_MODULES = ("tfembed.models", "tfembed.text", "tfembed.towers.text", "tfemb
 
 
 def save(run_dir, model, image_input, preprocessor=None, gallery=None, prototypes=None, k=10,
-         model_name="tfembed", example_texts=(), image_tower=None):
-    """image_tower: a Keras model from the served image input to the image embedding,
-    exported as image_fn (None: the model's own image tower)."""
+         model_name="tfembed", example_texts=(), endpoints=(), image_tower=None):
+    """endpoints: names of model_export.NAMED_ENDPOINTS the export adds (e.g.
+    retrieve_image_text). image_tower: a Keras model from the served image input to the
+    image embedding, exported as image_fn (None: the model's own image tower). The modules
+    defining the model's non-Keras layers are recorded and imported before loading, so their
+    registered classes are known."""
     final = os.path.join(run_dir, DIRNAME)
     tmp = os.path.join(run_dir, f".{DIRNAME}-{uuid.uuid4().hex[:8]}")
     os.makedirs(tmp)
@@ -54,7 +57,9 @@ def save(run_dir, model, image_input, preprocessor=None, gallery=None, prototype
         with open(os.path.join(tmp, "export.json"), "w") as f:
             json.dump({"image_input": [kind, list(size) if kind == "pixels" else int(size)],
                        "k": int(k), "model_name": model_name,
-                       "example_texts": [str(t) for t in example_texts][:2]}, f, indent=2)
+                       "example_texts": [str(t) for t in example_texts][:2],
+                       "endpoints": [str(e) for e in endpoints],
+                       "modules": layer_modules(model)}, f, indent=2)
         old = final + f".old-{uuid.uuid4().hex[:8]}"
         if os.path.exists(final):
             os.rename(final, old)
@@ -77,11 +82,13 @@ def load(run_dir):
                           f"writes its exportable model with its results), or it predates it")
     for module in LAYER_MODULES:  # registers the serialisable classes
         importlib.import_module(module)
+    with open(os.path.join(root, "export.json")) as f:
+        info = json.load(f)
+    for module in info.get("modules", []):
+        importlib.import_module(module)
     model = keras.saving.load_model(os.path.join(root, "model.keras"), compile=False)
     preprocessor = (TextPreprocessor.load(root)
                     if os.path.exists(os.path.join(root, "text_preprocessor.json")) else None)
-    with open(os.path.join(root, "export.json")) as f:
-        info = json.load(f)
     extra = {}
     if os.path.exists(os.path.join(root, "image_tower.keras")):
         tower = keras.saving.load_model(os.path.join(root, "image_tower.keras"), compile=False)
@@ -93,7 +100,13 @@ def load(run_dir):
     return model, preprocessor, dict(
         image_input=(kind, tuple(size) if kind == "pixels" else size), gallery=pair("gallery"),
         prototypes=pair("prototype"), k=info["k"], model_name=info["model_name"],
-        example_texts=info["example_texts"], **extra)
+        example_texts=info["example_texts"], endpoints=info.get("endpoints", []), **extra)
+
+
+def layer_modules(model):
+    """Modules of the model's layer classes that are not Keras' own (sorted)."""
+    return sorted({type(layer).__module__ for layer in model._flatten_layers(include_self=True)
+                   if not type(layer).__module__.startswith("keras.")})
 
 
 def export_run(run_dir, version=None):
