@@ -83,8 +83,8 @@ def flatten(config, prefix=""):
 
 
 def _violations(cfg):  # Reed's structured joint losses know sum/max; the ranking losses top_k too
-    from tfembed.losses import LOSSES
-    return ("sum", "max") if cfg.get("model", {}).get("loss") in LOSSES else ("sum", "max", "top_k")
+    sje = cfg.get("model", {}).get("loss") in ("ds_sje", "da_sje")
+    return ("sum", "max") if sje else ("sum", "max", "top_k")
 
 
 # Keys the code dispatches on -> their valid values: "module:NAME" names the dispatch table
@@ -100,7 +100,7 @@ CHOICES = {
     "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
     "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
     "text.features": ("ids", "mean_word_vectors", "tfidf", "fisher_vector"),  # TextInput
-    "model.loss": "tfembed.losses:LOSSES",
+    "model.loss": "tfembed.tasks:TASKS",
     "model.scorer": "tfembed.scorers:SCORERS",
     "model.loss_options.violation": _violations,
     "model.kind": ("alignment", "two_branch"),  # image_sentence_models

@@ -1,7 +1,6 @@
-"""Losses, one technique per module, each a pure function over a score matrix + ids."""
+"""Losses, one technique per module, each a pure function with the paper's equation in its
+docstring. The registry that recipes name (model.loss) is tfembed.tasks.TASKS."""
 
 from tfembed.losses.structured_joint import structured_joint_loss
 
-LOSSES = {"ds_sje": structured_joint_loss, "da_sje": structured_joint_loss}
-
-__all__ = ["structured_joint_loss", "LOSSES"]
+__all__ = ["structured_joint_loss"]
