@@ -48,6 +48,9 @@ def get_config(data="synthetic_birds", smoke=False):
                   "eval_every": 0, "select_metric": "zsl_top1_per_image", "replicas": 2},
         # The headline run exports too (--set export.enabled=false to skip; --export forces).
         "export": {"top_k": 10, "enabled": not smoke},
+        # Same-run closed-form baseline on fixed features with descriptions (tf-idf -> ridge
+        # -> image features, class-mean queries): what the learned encoder must beat.
+        "baselines": ["tfidf_ridge"] if real else [],
     }
     if data == "xlsa17":  # GBU files carry class attributes, not descriptions
         cfg["data"].update(dataset="CUB", test_split="test_unseen")
@@ -67,7 +70,8 @@ def get_config(data="synthetic_birds", smoke=False):
 
 
 # Declared choices of the keys this recipe adds (checked with tfembed.config.CHOICES).
-CHOICES = {"text.architecture": "tfembed.towers.text:ARCHITECTURES"}
+CHOICES = {"text.architecture": "tfembed.towers.text:ARCHITECTURES",
+           "baselines": "tfembed.experiments.zero_shot_baselines:ZERO_SHOT_BASELINES"}
 
 # Tuned on the class-disjoint val split (never the unseen test classes).
 TUNE_OBJECTIVE = "zsl_top1_per_image"

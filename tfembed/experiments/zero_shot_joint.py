@@ -10,6 +10,7 @@ from tfembed.evaluators import zero_shot
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.experiments import common
+from tfembed.experiments.zero_shot_baselines import run_baselines
 from tfembed.export import run_bundle
 from tfembed.metrics import class_means
 from tfembed.training.strategy import is_chief
@@ -166,7 +167,9 @@ def run(cfg, workdir, strategy, export=False):
     images, texts, text_labels, strings = embed_split(model, text, load_image, dataset, test_rows)
     metrics_, chance = zero_shot.evaluate(model, images, texts, dataset.labels[test_rows],
                                           text_labels, cfg["seed"], 1000 if text.is_text else 0)
-    results = common.finish(cfg, workdir, dataset, metrics_, chance, timing)
+    base, base_chance, notes = run_baselines(cfg, dataset, train_rows, test_rows, text.is_text)
+    results = common.finish(cfg, workdir, dataset, {**metrics_, **base}, {**chance, **base_chance},
+                            timing, notes)
     save_bundle(cfg, workdir, model, text, image_kind, dataset, test_rows,
                 (images, texts, text_labels, strings))
     if export:

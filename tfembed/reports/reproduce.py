@@ -45,6 +45,7 @@ SETTINGS = {"v_v": "(V,V)", "vt_v": "(V+T,V)", "vt_vt": "(V+T,V+T)"}
 BASELINES = {  # recipe -> [(metric suffix, label)] written into the same results.json
     "gordo2017": [("raw_features", "raw features"), ("random", "random"),
                   ("tfidf_oracle", "tf-idf oracle")],
+    "reed2016": [("tfidf_ridge", "tf-idf ridge")],
     "wsabie": [("raw_features", "raw features"), ("random", "random"),
                ("frequency_prior", "word-frequency prior")],
 }
