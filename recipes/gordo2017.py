@@ -11,6 +11,9 @@ the test-set size) and their areas over log R (ndcg_auc, pcc_auc, fractions; the
 2 prints x100), and agreement on the user-study triplets (section 3: two of the query's 50
 nearest neighbours in the raw features; tf-idf judge, or human judgements with
 relevance.human_triplets), beside random (chance), raw features and the tf-idf oracle.
+Model: JointEmbedding(visual tower, tf-idf text tower over the TextPreprocessor's word counts,
+dot on unit vectors, task "triplet"); the run saves its bundle, so `tfembed export RUN_DIR`
+publishes embed_image / embed_text / retrieve / retrieve_image_text without the data set.
 
     python recipes/gordo2017.py                        # synthetic scenes, < 10 min
     python recipes/gordo2017.py --smoke                # seconds

@@ -26,18 +26,46 @@ def test_stemming_and_idf_by_hand():
     assert sim[1, 3] > sim[1, 0] and sim[0, 2] > sim[0, 1]
 
 
+def _in_graph(tf_idf, texts):
+    """The model's text path: TextPreprocessor counts -> StemTfidf -> l2."""
+    from tfembed.experiments.semantic_retrieval_parts import StemTfidf
+    from tfembed.text import TextPreprocessor
+
+    pre = TextPreprocessor(level="word", output="counts").adapt(texts)
+    layer = StemTfidf(tf_idf.stem_ids(pre.vocabulary()), tf_idf.idf)
+    return lambda strings: tf.math.l2_normalize(layer(pre(tf.constant(strings))), axis=-1)
+
+
 def test_in_graph_tfidf_matches_numpy():
     tf_idf = relevance.CaptionTfidf(CAPS)
-    layer = tf_idf.keras_layer()
+    layer = _in_graph(tf_idf, [c for caps in CAPS for c in caps])
     joined = [" ".join(c) for c in CAPS] + ["wedding and dogs", "unknown zebra"]
-    got = layer(tf.constant(joined)).numpy()
+    got = layer(joined).numpy()
     want = tf_idf.vectors([[t] for t in joined])
     np.testing.assert_allclose(got, want, atol=1e-6)
     assert np.all(got[-1] == 0)
     # The documented limitation: a surface form never seen in training ("weddings") is out of
     # vocabulary in graph, while the numpy side stems it to "wed".
-    assert np.all(layer(tf.constant(["weddings"])).numpy() == 0)
+    assert np.all(layer(["weddings"]).numpy() == 0)
     assert tf_idf.vectors([["weddings"]]).max() > 0
+
+
+def test_red_crowned_tokenises_the_same_in_the_oracle_and_the_graph():
+    # Issue 15: the old Python words() gave "redcrowned" (punctuation stripped) while another
+    # path split it; now the oracle uses the graph's tokens: red, crowned -> stems red, crown.
+    from tfembed.text import TextPreprocessor
+
+    text = "red-crowned bird's wing"
+    assert relevance.words(text) == ["red", "crowned", "bird", "s", "wing"]
+    pre_tokens = TextPreprocessor(level="word", output="counts").tokens([text]).to_list()[0]
+    assert [t.decode() for t in pre_tokens] == relevance.words(text)
+    caps = [["A red-crowned crane's wing"], ["a crowned king"], ["red wings"]]
+    tf_idf = relevance.CaptionTfidf(caps)
+    assert {"red", "crown", "wing"} <= set(tf_idf.terms) and "redcrown" not in tf_idf.terms
+    layer = _in_graph(tf_idf, [c[0] for c in caps])
+    got = layer(["red-crowned bird's wing"]).numpy()
+    np.testing.assert_allclose(got, tf_idf.vectors([["red-crowned bird's wing"]]), atol=1e-6)
+    assert all(got[0, tf_idf.index[t]] > 0 for t in ("red", "crown", "wing"))
 
 
 def test_triplets_from_top_and_bottom():

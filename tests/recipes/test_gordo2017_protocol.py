@@ -1,7 +1,7 @@
 """Gordo & Larlus 2017 evaluation protocol (issue 13 items 2 and 4): (V+T,V+T) queries with
 image + text against a database of visual embeddings only, the exported retrieve_image_text
-ranking equal to the evaluation's, and the user-study triplets drawn from the query's nearest
-neighbours in the raw features."""
+ranking (through the run bundle, as `tfembed export RUN_DIR`) equal to the evaluation's, and
+the user-study triplets drawn from the query's nearest neighbours in the raw features."""
 
 import keras
 import numpy as np
@@ -13,6 +13,7 @@ from tfembed.data import pipeline, relevance
 from tfembed.data.sources import synthetic_scenes
 from tfembed.experiments import semantic_retrieval as sr
 from tfembed.experiments import semantic_retrieval_parts as parts
+from tfembed.experiments import semantic_retrieval_export as sr_export
 from tfembed.metrics import ranking as K
 
 
@@ -29,13 +30,12 @@ def tiny():
     ds.features = ds.images.reshape(ds.num_images, -1).astype(np.float32) / 255.0
     ds.images = None
     train, test = ds.splits["train"], ds.splits["test"]
-    tfidf = relevance.CaptionTfidf([ds.texts[r] for r in train])
-    vectors = tfidf.vectors(ds.texts)
+    text = parts.fit_text(ds, train)
+    vectors = text.tfidf.vectors(ds.texts)
     load_image, kind = pipeline.image_source(ds, np.arange(ds.num_images))
     keras.utils.set_random_seed(3)  # deterministic initial weights
-    model = parts.TripletEmbeddingModel(parts.visual_encoder({}, kind, 6),
-                                        parts.text_encoder(len(tfidf.terms), 6))
-    data = (ds, tfidf, vectors, load_image, kind)
+    model = parts.build_model({}, kind, text, 6, margin=0.1, text_weight=1.0)
+    data = sr.Data(ds, text, vectors, load_image, kind)
     cfg = {"seed": 0, "relevance": {"human_triplets": None}, "recipe": "gordo2017",
            "export": {"top_k": len(test)},
            "eval": {"r_max": 1000, "r_points": 20, "study_triplets": 500, "study_neighbours": 5}}
@@ -44,9 +44,9 @@ def tiny():
 
 def _by_hand(model, ds, vectors, rows):
     """phi(I) = l2(W_v x + b_v), theta(t) = l2(W_t^T t) from the layer weights in NumPy."""
-    w, b = model.visual.get_layer("projection").get_weights()
+    w, b = model.image_tower.get_layer("projection").get_weights()
     phi = _unit(ds.features[rows].astype(np.float64) @ w + b)
-    (wt,) = model.textual.get_layer("text_projection").get_weights()
+    (wt,) = model.text_tower.get_layer("text_projection").get_weights()
     theta = _unit(vectors[rows].astype(np.float64) @ wt)
     return phi, theta
 
@@ -55,7 +55,7 @@ def test_vt_vt_queries_with_image_and_text_against_a_visual_only_database(tiny):
     # Section 6: "In all cases, the database consists only of images represented with visual
     # embeddings, with no textual information."  (V+T,V+T): query l2(phi + theta), database phi.
     cfg, data, model, rows = tiny
-    ds, _, vectors, _, _ = data
+    ds, vectors = data.dataset, data.vectors
     by_name, curves = sr.evaluate(cfg, data, {"vt_vt": model, "vt_v": model}, rows)
     rs = np.asarray(curves["vt_vt"]["r"])
 
@@ -75,10 +75,9 @@ def test_vt_vt_queries_with_image_and_text_against_a_visual_only_database(tiny):
 
 def test_exported_retrieve_image_text_ranks_as_the_evaluation(tiny, tmp_path):
     cfg, data, model, rows = tiny
-    ds, _, vectors, load_image, _ = data
-    from tfembed.experiments.semantic_retrieval_export import export_model
-
-    path = export_model(cfg, str(tmp_path), model, data, rows)
+    ds, vectors = data.dataset, data.vectors
+    sr_export.save_bundle(cfg, str(tmp_path), model, data, rows)
+    path = sr_export.export_run(str(tmp_path))  # from the bundle alone, no data set
     serve = tf.saved_model.load(path).signatures["retrieve_image_text"]
     out = serve(features=tf.constant(ds.features[rows]),  # image + all its captions as text
                 text=tf.constant([" ".join(ds.texts[r]) for r in rows]))
@@ -98,8 +97,7 @@ def test_exported_retrieve_image_text_ranks_as_the_evaluation(tiny, tmp_path):
                                                         abs=1e-4)
     got = K.area_under_curve(rs, K.curve(K.ndcg_at_r, exported, true_rel, rs))
     assert by_name["vt_vt"]["ndcg_auc"] == pytest.approx(got, abs=1e-4)
-    evaluated = sr.similarity_matrix(
-        sr.setting_embeddings(model, "vt_vt", load_image, vectors[rows], rows))
+    evaluated = sr.similarity_matrix(sr.setting_embeddings(model, "vt_vt", data, rows))
     np.testing.assert_allclose(exported, evaluated, atol=1e-5)
 
 
@@ -133,8 +131,8 @@ def test_user_study_triplets_are_hard_near_neighbour_ones():
 
 def test_human_judgements_score_every_row_including_the_tfidf_oracle(tiny):
     cfg, data, model, rows = tiny
-    ds, _, vectors, _, _ = data
-    rel = relevance.similarity(vectors[rows])
+    ds = data.dataset
+    rel = relevance.similarity(data.vectors[rows])
     # Two judged triplets: the human agrees with tf-idf on the first, not on the second.
     t = [(0, 1, 2), (3, 4, 5)]
     pick = [int(rel[q, b] > rel[q, a]) for q, a, b in t]

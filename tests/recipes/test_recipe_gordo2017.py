@@ -105,9 +105,14 @@ def test_unknown_pooling_is_a_config_error(tmp_path, capsys):
 def test_joint_triplet_loss_by_hand_in_graph():
     from tfembed.experiments import semantic_retrieval_parts as parts
 
+    from types import SimpleNamespace
+
+    from tfembed.models import JointEmbedding
+
     visual = parts.visual_encoder({}, ("features", 5), 3)
-    textual = parts.text_encoder(4, 3)
-    model = parts.TripletEmbeddingModel(visual, textual, margin=0.5, text_weight=1.0)
+    textual = parts.text_tower([0, 1, 2], [1.0, 1.0, 1.0], 3)  # word counts [N, 4] -> theta
+    model = JointEmbedding(visual, textual, task="triplet",
+                           task_options={"margin": 0.5, "text_weight": 1.0})
     rng = np.random.default_rng(0)
     batch = {k: rng.normal(size=(6, 5)).astype(np.float32) for k in ("query", "positive", "negative")}
     batch.update({k + "_text": rng.random((6, 4)).astype(np.float32)
@@ -122,5 +127,6 @@ def test_joint_triplet_loss_by_hand_in_graph():
             + hinge(t["query"], v["positive"], v["negative"])).mean()
     got = tf.function(lambda b: model.compute_batch_loss(b, training=False))(batch)
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
-    assert not parts.TripletEmbeddingModel(visual, parts.text_encoder(4, 3), text_weight=0.0) \
-        .textual.trainable_variables
+    text = parts.Text(SimpleNamespace(idf=[1.0, 1.0, 1.0]), None, [0, 1, 2], None)
+    assert not parts.build_model({}, ("features", 5), text, 3, margin=0.5, text_weight=0.0) \
+        .text_tower.trainable_variables

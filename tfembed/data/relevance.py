@@ -1,19 +1,27 @@
 """Caption tf-idf relevance (Gordo & Larlus 2017): each image is the bag of Snowball-stemmed
 words of all its captions; relevance = dot product of l2-normalised tf-idf vectors. Also
-triplet sampling by that relevance and an in-graph tf-idf layer for exported text queries."""
+triplet sampling by that relevance and the study / human triplet judgements.
 
-import re
+Words are the tokens of `tfembed.text` (the graph op the model's text preprocessor runs when
+fitting and serving), so the oracle and the model's tf-idf input see the same words
+("red-crowned" -> red, crowned); only the stemming (the paper's relevance definition) is
+Python, applied to the fitted vocabulary (`stem_ids`), never at serving time.
+"""
 
 import numpy as np
 
 from tfembed.errors import ConfigError
 
-# The same standardisation as keras TextVectorization "lower_and_strip_punctuation".
-_PUNCT = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
-
 
 def words(text):
-    return _PUNCT.sub("", text.lower()).split()
+    """The word tokens of one caption (tfembed.text.word_tokens)."""
+    return _tokens([text])[0]
+
+
+def _tokens(texts):
+    from tfembed.text import word_tokens
+
+    return word_tokens(list(texts)) if len(texts) else []
 
 
 def _stemmer():
@@ -28,15 +36,16 @@ class CaptionTfidf:
     """tf-idf over stemmed caption words, fitted on the captions of the training images.
 
     idf = log(1 + N / (1 + df)), the formula keras TextVectorization uses for tf_idf.
-    `surface_to_stem` keeps every training surface form, so the in-graph text branch can stem
-    exactly the words it saw in training (unseen words are out of vocabulary either way).
+    `stem_ids(vocabulary)` maps the surface words of a text preprocessor's vocabulary to
+    term columns, so the model's in-graph tf-idf stems exactly the words it saw in training
+    (unseen surface forms are out of vocabulary there; the oracle stems them).
     """
 
     def __init__(self, texts_per_image, min_df=1, max_terms=None):
         stem = _stemmer().stem
         self._cache = {}
         self.stem = lambda w: self._cache.setdefault(w, stem(w))
-        docs = [self._doc(caps) for caps in texts_per_image]
+        docs = self._docs(texts_per_image)
         df = {}
         for doc in docs:
             for term in set(doc):
@@ -50,17 +59,24 @@ class CaptionTfidf:
         self.index = {t: i for i, t in enumerate(terms)}
         n = len(docs)
         self.idf = np.log1p(n / (1.0 + np.array([df[t] for t in terms], np.float64)))
-        self.surface_to_stem = sorted({(w, self.stem(w)) for caps in texts_per_image
-                                       for c in caps for w in words(c)
-                                       if self.stem(w) in self.index})
 
-    def _doc(self, captions):
-        return [self.stem(w) for c in captions for w in words(c)]
+    def _docs(self, texts_per_image):
+        """[[caption]] -> [[stem]] per image; one batched token op over all captions."""
+        flat = [c for caps in texts_per_image for c in caps]
+        tokens, docs, i = _tokens(flat), [], 0
+        for caps in texts_per_image:
+            docs.append([self.stem(w) for toks in tokens[i:i + len(caps)] for w in toks])
+            i += len(caps)
+        return docs
+
+    def stem_ids(self, vocabulary):
+        """Term column of each surface word (-1: its stem is no term)."""
+        return np.asarray([self.index.get(self.stem(w), -1) for w in vocabulary], np.int64)
 
     def counts(self, texts_per_image):
         out = np.zeros((len(texts_per_image), len(self.terms)), np.float64)
-        for i, caps in enumerate(texts_per_image):
-            for term in self._doc(caps):
+        for i, doc in enumerate(self._docs(texts_per_image)):
+            for term in doc:
                 j = self.index.get(term)
                 if j is not None:
                     out[i, j] += 1
@@ -70,10 +86,6 @@ class CaptionTfidf:
         """[N, V] l2-normalised tf-idf (a row with no known word stays zero)."""
         x = self.counts(texts_per_image) * self.idf
         return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-
-    def keras_layer(self):
-        """strings [N] -> l2-normalised tf-idf [N, V], in graph (core ops, exportable)."""
-        return tfidf_model(self.surface_to_stem, self.terms, self.idf)
 
 
 def similarity(x, y=None):
@@ -138,26 +150,6 @@ def write_triplet_judgements(path, triplets, choices, image_ids):
         f.write("# query_id,a_id,b_id,choice (0: a is more similar to the query, 1: b)\n")
         for (q, a, b), c in zip(np.asarray(triplets).reshape(-1, 3), np.asarray(choices)):
             f.write(f"{image_ids[q]},{image_ids[a]},{image_ids[b]},{int(c)}\n")
-
-
-def tfidf_model(surface_to_stem, terms, idf):
-    """Functional Keras model: TextVectorization counts over surface words, a fixed 0/1
-    surface->stem matrix, idf weights, l2 normalisation."""
-    import keras
-
-    surface = [w for w, _ in surface_to_stem]
-    index = {t: i for i, t in enumerate(terms)}
-    merge = np.zeros((len(surface) + 1, len(terms)), np.float32)  # row 0: out of vocabulary
-    for i, (_, stem) in enumerate(surface_to_stem):
-        merge[i + 1, index[stem]] = 1.0
-    inputs = keras.Input((), dtype="string", name="text")
-    counts = keras.layers.TextVectorization(vocabulary=surface, output_mode="count",
-                                            name="surface_counts")(inputs)
-    project = keras.layers.Dense(len(terms), use_bias=False, trainable=False, name="stem_tfidf")
-    x = project(counts)
-    project.set_weights([merge * np.asarray(idf, np.float32)[None, :]])
-    x = keras.layers.UnitNormalization(name="l2")(x)
-    return keras.Model(inputs, x, name="caption_tfidf")
 
 
 def load_triplet_judgements(path, id_to_row):

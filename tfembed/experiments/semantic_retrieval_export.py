@@ -1,56 +1,30 @@
-"""Export of a semantic-retrieval model: embed_image, embed_text (in-graph caption tf-idf ->
-theta), retrieve (text query) and retrieve_image_text (image + text query, the (V+T) query of
-Gordo & Larlus 2017, e.g. an image plus "wedding"), over the test images as gallery."""
-
-import os
+"""Export of a semantic-retrieval run through the shared path: the run bundle (model.keras with
+its tf-idf text tower, the text preprocessor, the test images as gallery) published by
+`run_bundle.export_run`, the same code as `tfembed export RUN_DIR`. Signatures: embed_image,
+embed_text, retrieve (text query) and retrieve_image_text (image + text query, the (V+T)
+query of Gordo & Larlus 2017, e.g. an image plus "wedding"; model_export builds it)."""
 
 import numpy as np
-import tensorflow as tf
 
-from tfembed import scorers
-from tfembed.data.pipeline import decode_and_resize
-from tfembed.export import exporter
+from tfembed.export import run_bundle
+from tfembed.export import signatures as sig
+from tfembed.training.strategy import is_chief
 
 
-def export_model(cfg, workdir, model, data, rows, version=None):
-    dataset, tfidf, _, load_image, (kind, size) = data
+def save_bundle(cfg, workdir, model, data, rows):
+    """RUN_DIR/exportable/: the evaluated model and the phi(I) gallery of the test images."""
+    if not is_chief():
+        return None
     from tfembed.experiments.semantic_retrieval import embed_images
 
-    tfidf_layer = tfidf.keras_layer()
-    gallery = embed_images(model, load_image, rows)
-    store = tf.Module()
-    store.ids = tf.Variable(np.asarray([dataset.image_ids[r] for r in rows], dtype=object),
-                            trainable=False)
-    store.embeddings = tf.Variable(gallery.astype(np.float32), trainable=False)
-    k = min(cfg["export"]["top_k"], len(rows))
+    gallery = embed_images(model, data.load_image, rows)
+    return run_bundle.save(
+        workdir, model, data.image_kind, data.text.preprocessor,
+        gallery=([data.dataset.image_ids[r] for r in rows], np.asarray(gallery, np.float32)),
+        k=cfg["export"]["top_k"], model_name=cfg["recipe"],
+        example_texts=data.dataset.texts[rows[0]][:2], endpoints=[sig.RETRIEVE_IMAGE_TEXT])
 
-    def text_fn(text):
-        return model.encode_text(tfidf_layer(text))
 
-    def image_fn(x):
-        if kind == "pixels":
-            x = tf.map_fn(lambda b: decode_and_resize(b, size), x,
-                          fn_output_signature=tf.TensorSpec(list(size) + [3], tf.float32))
-        return model.encode_image(x)
-
-    def retrieve_image_text(image, text):
-        query = tf.math.l2_normalize(image_fn(image) + text_fn(text), axis=-1)
-        top = tf.math.top_k(tf.matmul(query, store.embeddings, transpose_b=True), k=k)
-        return {"ids": tf.gather(store.ids, top.indices), "scores": top.values}
-
-    image_spec = (tf.TensorSpec([None], tf.string, name="image") if kind == "pixels" else
-                  tf.TensorSpec([None, size], tf.float32, name="features"))
-    spec = exporter.ServingSpec(
-        track=[model, tfidf_layer, store], image_fn=model.encode_image, score_fn=scorers.dot,
-        image_kind=kind, image_size=size if kind == "pixels" else None,
-        feature_dim=size if kind == "features" else None, text_fn=text_fn,
-        gallery=([dataset.image_ids[r] for r in rows], gallery), k=cfg["export"]["top_k"], metric="dot",
-        endpoints=[("retrieve_image_text", retrieve_image_text,
-                    [image_spec, tf.TensorSpec([None], tf.string, name="text")])])
-    example = (tf.io.encode_png(tf.zeros(list(size) + [3], tf.uint8)).numpy()
-               if kind == "pixels" else None)
-    path = exporter.export(spec, os.path.join(workdir, "export"), version=version,
-                           model_name=cfg["recipe"],
-                           warmup=exporter.warmup_requests(spec, example, dataset.texts[rows[0]][:2]))
-    print(f"exported SavedModel: {path}")
-    return path
+def export_run(workdir, version=None):
+    """Publish the run's bundle under workdir/export/ (as `tfembed export RUN_DIR` does)."""
+    return run_bundle.export_run(workdir, version)

@@ -1,17 +1,25 @@
-"""Parts of the semantic-retrieval experiment: the visual encoder (CNN map + R-MAC/GeM, or a
-projection of precomputed features), the tf-idf text branch, the triplet model and the
-ranking evaluation against caption tf-idf relevance (NDCG@R, PCC@R and their areas over log R)."""
+"""Parts of the semantic-retrieval experiment (Gordo & Larlus 2017) on the shared contract:
+the visual tower (CNN map + R-MAC/GeM, or a projection of precomputed features), the tf-idf
+text tower over the text preprocessor's word counts, the JointEmbedding with the `triplet`
+task, and the triplet data set. The evaluation is tfembed.evaluators.semantic_ranking."""
+
+import collections
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfembed import metrics
+from tfembed.data import relevance
 from tfembed.errors import ConfigError
+from tfembed.evaluators.semantic_ranking import ranking_metrics  # noqa: F401  (old home)
 from tfembed.layers.pooling import RMAC, GeM
-from tfembed.losses.triplet import triplet_loss
-from tfembed.models import gather_across_replicas
+from tfembed.models import JointEmbedding
+from tfembed.text import TextPreprocessor
 from tfembed.towers.image import build_image_tower
+
+# The pooling layers live in the image tower, so model.keras must be able to rebuild them.
+for _layer in (RMAC, GeM):
+    keras.saving.register_keras_serializable(package="tfembed")(_layer)
 
 
 def visual_encoder(image_cfg, image_kind, embed_dim):
@@ -33,53 +41,78 @@ def visual_encoder(image_cfg, image_kind, embed_dim):
     return keras.Model(trunk.input, x, name="visual")
 
 
-def text_encoder(vocab_size, embed_dim):
-    """theta(t) = W^T t / ||W^T t|| on a tf-idf vector."""
-    inputs = keras.Input((vocab_size,), name="tfidf")
-    x = keras.layers.Dense(embed_dim, use_bias=False, name="text_projection")(inputs)
+@keras.saving.register_keras_serializable(package="tfembed")
+class StemTfidf(keras.layers.Layer):
+    """Word counts [N, 1 + S] (TextPreprocessor output="counts": column 0 unknown words, then
+    the S vocabulary words) -> tf-idf [N, T] over stems: each surface word's count is added to
+    its stem's column (`stem_ids`, -1: no term), times the idf. Fixed, no weights."""
+
+    def __init__(self, stem_ids, idf, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.stem_ids = [int(i) for i in stem_ids]
+        self.idf = [float(x) for x in idf]
+        terms = len(self.idf)
+        # Segment of each count column; unknown words and non-terms go to a dropped segment.
+        self._segments = tf.constant([terms] + [i if i >= 0 else terms for i in self.stem_ids],
+                                     tf.int32)
+        self._idf = tf.constant(self.idf, tf.float32)
+
+    def call(self, counts):
+        summed = tf.math.unsorted_segment_sum(tf.transpose(counts), self._segments,
+                                              len(self.idf) + 1)
+        return tf.transpose(summed[:len(self.idf)]) * self._idf
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.idf))
+
+    def get_config(self):
+        return {**super().get_config(), "stem_ids": self.stem_ids, "idf": self.idf}
+
+
+def text_tower(stem_ids, idf, embed_dim):
+    """theta(t) = W^T t / ||W^T t|| on t = l2(tf-idf(counts)) (section 4)."""
+    inputs = keras.Input((len(stem_ids) + 1,), name="counts")
+    x = keras.layers.UnitNormalization(name="tfidf_l2")(StemTfidf(stem_ids, idf, name="tfidf")(inputs))
+    x = keras.layers.Dense(embed_dim, use_bias=False, name="text_projection")(x)
     return keras.Model(inputs, keras.layers.UnitNormalization(name="l2")(x), name="textual")
 
 
-class TripletEmbeddingModel(keras.Model):
-    """L = L_v + text_weight * (L_t1 + L_t2) over (query, relevant, irrelevant) triplets;
-    text_weight = 0 is the visual-only (V,V) model."""
-
-    def __init__(self, visual, textual, margin=0.1, text_weight=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.visual, self.textual = visual, textual
-        self.margin, self.text_weight = float(margin), float(text_weight)
-        self.textual.trainable = bool(self.text_weight)  # (V,V): the text side is unused
-        self.built = True  # both encoders are built functional models
-
-    def encode_image(self, x, training=False):
-        return self.visual(x, training=training)
-
-    def encode_text(self, t, training=False):
-        return self.textual(t, training=training)
-
-    def encode_both(self, x, t):
-        """(V+T) representation: l2(phi(I) + theta(t))."""
-        return tf.math.l2_normalize(self.encode_image(x) + self.encode_text(t), axis=-1)
-
-    def compute_batch_loss(self, batch, training=True):
-        # Explicit calls: autograph mis-converts generator expressions over the batch keys.
-        q = self.encode_image(batch["query"], training)
-        p = self.encode_image(batch["positive"], training)
-        n = self.encode_image(batch["negative"], training)
-        loss = triplet_loss(q, p, n, self.margin)
-        if self.text_weight:
-            tq = self.encode_text(batch["query_text"], training)
-            tp = self.encode_text(batch["positive_text"], training)
-            tn = self.encode_text(batch["negative_text"], training)
-            loss += self.text_weight * (triplet_loss(q, tp, tn, self.margin)
-                                        + triplet_loss(tq, p, n, self.margin))
-        _, factor = gather_across_replicas(loss)  # triplets are independent: no gather needed
-        return tf.reduce_mean(loss) * factor
+# The text side: the caption tf-idf oracle, the model's preprocessor fitted on the same
+# training captions, its surface word -> term map, and each image's captions as one text.
+Text = collections.namedtuple("Text", "tfidf preprocessor stem_ids image_texts")
 
 
-def triplet_dataset_fn(load_image, tfidf, triplets, batch_size):
-    """dataset_fn(start_step) -> batches of triplet images and their tf-idf vectors."""
-    table = tf.constant(tfidf)
+def fit_text(dataset, train_rows, min_df=1):
+    """Relevance tf-idf and text preprocessor fitted on the training images' captions."""
+    tfidf = relevance.CaptionTfidf([dataset.texts[r] for r in train_rows], min_df)
+    preprocessor = TextPreprocessor(level="word", output="counts", name="text_preprocessor")
+    preprocessor.adapt([c for r in train_rows for c in dataset.texts[r]])
+    image_texts = np.asarray([" ".join(caps) for caps in dataset.texts], object)
+    return Text(tfidf, preprocessor, tfidf.stem_ids(preprocessor.vocabulary()), image_texts)
+
+
+def build_model(image_cfg, image_kind, text, embed_dim, margin, text_weight):
+    """JointEmbedding(phi, theta, dot on unit vectors, triplet task); text_weight = 0 is the
+    visual-only (V,V) model, whose text tower is frozen (it gets no gradient)."""
+    visual = visual_encoder(image_cfg, image_kind, embed_dim)
+    textual = text_tower(text.stem_ids, text.tfidf.idf, embed_dim)
+    textual.trainable = bool(text_weight)
+    return JointEmbedding(visual, textual, scorer="dot", task="triplet",
+                          task_options={"margin": float(margin), "text_weight": float(text_weight)})
+
+
+def encode_texts(model, preprocessor, texts, batch_size=256):
+    """theta of raw strings through the preprocessor (as the export does)."""
+    texts = np.asarray(texts, object)
+    return np.concatenate([np.asarray(model.encode_text(preprocessor(texts[i:i + batch_size])))
+                           for i in range(0, len(texts), batch_size)])
+
+
+def triplet_dataset_fn(load_image, image_texts, preprocessor, triplets, batch_size):
+    """dataset_fn(start_step) -> batches of triplet images and the word counts of their
+    captions, counted by the preprocessor the export serves."""
+    table = tf.constant(np.asarray(image_texts, object), tf.string)
 
     def fetch(t):
         out = {}
@@ -88,27 +121,19 @@ def triplet_dataset_fn(load_image, tfidf, triplets, batch_size):
             out[key + "_text"] = tf.gather(table, t[i])
         return out
 
+    width = preprocessor.vocabulary_size()
+
+    def count(batch):
+        for key in ("query_text", "positive_text", "negative_text"):
+            batch[key] = tf.ensure_shape(preprocessor(batch[key]), [None, width])
+        return batch
+
     def dataset_fn(start_step):
         ds = tf.data.Dataset.from_tensor_slices(triplets[start_step * batch_size:])
         ds = ds.map(fetch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size, drop_remainder=True)
+        return ds.map(count, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     return dataset_fn
-
-
-def ranking_metrics(pred, true_rel, rs):
-    """ndcg_auc / pcc_auc: areas under the NDCG@R and PCC@R curves over log R (Gordo & Larlus
-    2017, Table 2 and Fig. 2; see tfembed.metrics.ranking), PCC from R = 2 (one item has no
-    correlation); ndcg@10 / ndcg@50 when the database is larger; and the curves."""
-    rs = np.asarray(rs)
-    ndcg = metrics.curve(metrics.ndcg_at_r, pred, true_rel, rs)
-    prs = rs[rs >= 2]
-    pcc = metrics.curve(metrics.pcc_at_r, pred, true_rel, prs)
-    out = {"ndcg_auc": metrics.area_under_curve(rs, ndcg),
-           "pcc_auc": metrics.area_under_curve(prs, pcc) if len(prs) else float("nan")}
-    for r in (10, 50):
-        if r < pred.shape[1]:
-            out[f"ndcg@{r}"] = metrics.ndcg_at_r(pred, true_rel, r)
-    return out, {"r": rs.tolist(), "ndcg": ndcg, "pcc_r": prs.tolist(), "pcc": pcc}
 
 
 def plot_curves(curves, path):
