@@ -3,6 +3,10 @@ hand-built batch equals the papers' WARP / hinge rank values worked out by hand 
 the removed LabelEmbeddingModel gave on the same batch, 0.625 for WARP), the fixed DeViSE table
 is unit-norm and not trained, and both models survive model.keras."""
 
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -104,3 +108,58 @@ def test_warp_candidates_are_a_function_of_the_element_index():
     resumed = [b["candidates"].numpy() for b in fn(1)]
     np.testing.assert_array_equal(full[1:], resumed)
     assert len({c.tobytes() for c in full}) > 1
+
+
+def test_mirrored_wsabie_loss_and_gradients_match_single_device():
+    """2 CPU replicas: the gathered multi-label mask, candidates and labels give the loss and
+    gradients of the single-device global batch (WARP rows are independent, so this fails if
+    a replica pairs its rows with another replica's "positive" or "candidates")."""
+    script = textwrap.dedent("""
+        import numpy as np, tensorflow as tf, keras
+        from tfembed.training.strategy import make_strategy
+        strategy = make_strategy("mirrored", 2)
+        from tfembed.experiments.label_embedding_models import wsabie_model
+
+        def build():
+            keras.utils.set_random_seed(0)
+            x = keras.Input((6,))
+            return wsabie_model(keras.Model(x, keras.layers.Dense(5)(x)), 4, 7, max_norm=3.0)
+
+        rng = np.random.default_rng(0)
+        positive = (rng.random((8, 7)) < 0.3).astype("float32")
+        label = np.array([rng.choice(np.flatnonzero(p)) if p.any() else 0 for p in positive])
+        positive[np.arange(8), label] = 1
+        batch = {"image": rng.normal(size=(8, 6)).astype("float32"), "image_id": label,
+                 "label": label, "positive": positive,
+                 "candidates": rng.integers(0, 7, (8, 5)).astype("int32")}
+        single = build()
+        with tf.GradientTape() as tape:
+            loss1 = single.compute_batch_loss(batch)
+        grads1 = tape.gradient(loss1, single.trainable_variables)
+        with strategy.scope():
+            dist = build()
+        dist.set_weights(single.get_weights())
+        it = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch)))
+
+        @tf.function
+        def step(b):
+            def fn(x):
+                with tf.GradientTape() as tape:
+                    loss = dist.compute_batch_loss(x)
+                g = tape.gradient(loss, dist.trainable_variables)
+                ctx = tf.distribute.get_replica_context()
+                return loss, [ctx.all_reduce("sum", gi) for gi in g]
+            loss, g = strategy.run(fn, args=(b,))
+            return strategy.reduce("sum", loss, None), [strategy.experimental_local_results(x)[0] for x in g]
+        loss2, grads2 = step(next(it))
+        assert strategy.num_replicas_in_sync == 2 and float(loss1) > 0
+        np.testing.assert_allclose(loss2.numpy(), loss1.numpy(), rtol=1e-5)
+        dense = lambda g: np.asarray(tf.convert_to_tensor(g))  # the table's IndexedSlices
+        for a, b in zip(grads1, grads2):
+            np.testing.assert_allclose(dense(b), dense(a), rtol=1e-4, atol=1e-6)
+        assert np.abs(dense(grads1[-1])).sum() > 0  # the label table is trained
+        print("OK", float(loss1))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
