@@ -150,7 +150,8 @@ def test_mirrored_wsabie_loss_and_gradients_match_single_device():
                 ctx = tf.distribute.get_replica_context()
                 return loss, [ctx.all_reduce("sum", gi) for gi in g]
             loss, g = strategy.run(fn, args=(b,))
-            return strategy.reduce("sum", loss, None), [strategy.experimental_local_results(x)[0] for x in g]
+            local = [strategy.experimental_local_results(x)[0] for x in g]
+            return strategy.reduce("sum", loss, None), local
         loss2, grads2 = step(next(it))
         assert strategy.num_replicas_in_sync == 2 and float(loss1) > 0
         np.testing.assert_allclose(loss2.numpy(), loss1.numpy(), rtol=1e-5)
