@@ -35,7 +35,7 @@ def get_config(data="synthetic_birds", smoke=False):
         "data": {"source": data, "root": None},
         # Real data: fixed precomputed CNN features. Synthetic: a CNN trained on seen classes.
         "visual": {"train_split": "trainval", "epochs": 15, "batch_size": 32,
-                   "learning_rate": 1e-3, "options": {"width": 128}},
+                   "learning_rate": 1e-3, "options": {"width": 128}, "seed": 0},
         "model": {"semantics": ["attributes", "sentences"] if real else
                   ["attributes", "words", "fusion", "descriptions"],
                   # One value on synthetic data keeps the no-argument run under 10 minutes.
@@ -53,6 +53,9 @@ def get_config(data="synthetic_birds", smoke=False):
                   "steps": 3000 if real else 600, "checkpoint_every": 1000, "log_every": 50,
                   "eval_every": 100, "select_metric": "zsl_top1_per_class", "replicas": 2},
         "paper": PAPER if real else {},
+        # Extra notes per semantic side for its DEM results.json ({side: [text]}), and GBU
+        # roles remapped to other splits ({role: split or None}; validation_config sets it).
+        "notes": {}, "split_names": {},
         "table_notes": ["the 1024-d class sentence embeddings come from Reed et al.'s encoder, "
                         "trained on a split that includes GBU unseen classes: their numbers are "
                         "optimistic"] if real else [],

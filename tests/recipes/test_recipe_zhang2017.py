@@ -2,6 +2,10 @@
 with chance for every method, the markdown table, export, and the DEM loss by hand."""
 
 import json
+import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -52,19 +56,35 @@ def test_dem_batch_loss_is_least_squares_plus_weight_decay():
 
 
 def test_dem_loss_under_two_replicas_is_the_global_batch_loss():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
-        model = _dem(0.01)
-    rng = np.random.default_rng(1)
-    batch = {"image": rng.random((8, 4)).astype(np.float32),
-             "text": {"attributes": rng.normal(size=(8, 3)).astype(np.float32)},
-             "image_id": np.arange(8, dtype=np.int64)}
-    single = float(model.compute_batch_loss(batch))
-    data = strategy.experimental_distribute_dataset(
-        tf.data.Dataset.from_tensor_slices(batch).batch(8))
-    per_replica = strategy.run(model.compute_batch_loss, args=(next(iter(data)),))
-    total = float(strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None))
-    np.testing.assert_allclose(total, single, rtol=1e-5)
+    """Two CPU replicas (a fresh process: logical devices) sum to the one-device loss, weight
+    decay counted once."""
+    script = textwrap.dedent("""
+        import numpy as np, tensorflow as tf
+        from tfembed.training.strategy import make_strategy
+        strategy = make_strategy("mirrored", 2)
+        from tfembed.models import JointEmbedding
+        from tfembed.towers.image import features_tower
+        from tfembed.towers.semantic import semantic_mlp
+        build = lambda: JointEmbedding(features_tower(4), semantic_mlp(3, 4, 5, weight_decay=0.01),
+                                       scorer="neg_sq_distance", task="least_squares")
+        rng = np.random.default_rng(1)
+        batch = {"image": rng.random((8, 4)).astype("float32"),
+                 "text": {"attributes": rng.normal(size=(8, 3)).astype("float32")},
+                 "image_id": np.arange(8)}
+        single = build()
+        with strategy.scope():
+            dist = build()
+        dist.set_weights(single.get_weights())
+        it = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch)))
+        step = tf.function(lambda b: strategy.reduce(
+            "sum", strategy.run(dist.compute_batch_loss, args=(b,)), None))
+        assert strategy.num_replicas_in_sync == 2
+        np.testing.assert_allclose(float(step(next(it))), float(single.compute_batch_loss(batch)),
+                                   rtol=1e-5)
+        print("OK")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
 
 
 def test_dem_batches_pair_each_image_with_its_own_semantics():
@@ -118,13 +138,43 @@ def test_synthetic_smoke_run_with_export(tmp_path):
     table = (tmp_path / "zsl_table.md").read_text()
     assert "| fusion | dem |" in table and "| descriptions | dem |" in table
 
-    loaded = tf.saved_model.load(str(tmp_path / "descriptions" / "dem" / "export" / "1"))
-    png = tf.io.encode_png(tf.zeros([64, 64, 3], tf.uint8))
-    out = loaded.signatures["classify_prototypes"](image=tf.stack([png, png]))
-    assert out["scores"].shape == (2, 12) and out["classes"].shape == (2,)
-    emb = loaded.signatures["embed_text"](text=tf.constant(["a red bird with a long tail"]))
-    assert emb["embedding"].shape[0] == 1
-    assert "classify" in loaded.signatures and "embed_image" in loaded.signatures
+    _check_export(tmp_path / "descriptions" / "dem", text=True)
+    _check_export(tmp_path / "fusion" / "dem", text=False)
+
+
+def _check_export(run_dir, text):
+    """--export wrote version 1; `tfembed export RUN_DIR` (no data set) writes it again from
+    the run bundle, and the SavedModel computes what the model does: embed_image = the frozen
+    CNN's features (the image tower), classify_prototypes = -||v - p||^2 against the mapped
+    class prototypes, and, for descriptions, embed_text = text tower(preprocessor(text))."""
+    from tfembed.export import run_bundle
+    from tfembed.export import signatures as sig
+
+    assert (run_dir / "export" / "1").is_dir()
+    shutil.rmtree(run_dir / "export")
+    out = subprocess.run([sys.executable, "-m", "tfembed.cli", "export", str(run_dir)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = tf.saved_model.load(str(run_dir / "export" / "1"))
+    model, preprocessor, kwargs = run_bundle.load(str(run_dir))
+    names, protos = kwargs["prototypes"]
+    assert len(names) == 12 and protos.shape == (12, model.text_tower.output.shape[-1])
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(2, 64, 64, 3)).astype(np.uint8)
+    png = tf.stack([tf.io.encode_png(p) for p in pixels])
+    emb = loaded.signatures[sig.EMBED_IMAGE](image=png)[sig.EMBEDDING].numpy()
+    want = np.asarray(model.encode_image(pixels.astype(np.float32)))
+    np.testing.assert_allclose(emb, want, rtol=1e-4, atol=1e-4)
+    cls = loaded.signatures[sig.CLASSIFY_PROTOTYPES](image=png)
+    dist = -((want[:, None, :] - protos[None]) ** 2).sum(-1)
+    assert cls[sig.SCORES].shape == (2, 12)
+    np.testing.assert_allclose(cls[sig.SCORES].numpy(), dist, rtol=1e-4, atol=1e-3)
+    assert (sig.EMBED_TEXT in loaded.signatures) == text == (preprocessor is not None)
+    if text:
+        strings = ["A red-crowned bird's wing", "a small bird"]
+        got = loaded.signatures[sig.EMBED_TEXT](text=tf.constant(strings))[sig.EMBEDDING]
+        np.testing.assert_allclose(got.numpy(), model.encode_text(preprocessor(strings)),
+                                   rtol=1e-4, atol=1e-5)
 
 
 def test_real_cub_features_smoke(shared_data, tmp_path):

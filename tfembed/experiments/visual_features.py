@@ -19,14 +19,14 @@ def seen_class_cnn(cfg, dataset, rows, strategy):
     classes, local = np.unique(dataset.labels[rows], return_inverse=True)
     with strategy.scope():
         tower = build_image_tower("conv_small", tuple(dataset.images.shape[1:]),
-                                  **cfg.get("options", {}))
+                                  **cfg["options"])
         logits = keras.layers.Dense(len(classes), name="seen_class_logits")(tower.output)
         classifier = keras.Model(tower.input, logits)
         classifier.compile(keras.optimizers.Adam(cfg["learning_rate"]),
                            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                            metrics=["accuracy"])
     data = tf.data.Dataset.from_tensor_slices((dataset.images[rows], local.astype(np.int64)))
-    data = data.shuffle(len(rows), seed=cfg.get("seed", 0)).map(
+    data = data.shuffle(len(rows), seed=cfg["seed"]).map(
         lambda x, y: (tf.cast(x, tf.float32), y)).batch(cfg["batch_size"]).prefetch(2)
     history = classifier.fit(data, epochs=cfg["epochs"], verbose=0)
     pooled = keras.Model(tower.input, tower.get_layer("avg_pool").output, name="visual_features")

@@ -1,8 +1,12 @@
 """Semantic -> visual towers (Zhang, Xiang, Gong 2017, DEM): map a class's semantic
 representation into the visual feature space, where classification is nearest neighbour.
 
-Every tower is a Keras functional model over a dict of named inputs and ends in FC + ReLU,
-because the visual features it regresses onto (pooled post-ReLU CNN activations) are >= 0.
+They are the text towers of DEM's `JointEmbedding` (tfembed.models): class-level towers take
+a dict of named inputs, the description encoder the ids of `tfembed.text.TextPreprocessor`.
+Every tower ends in FC + ReLU, because the visual features it regresses onto (pooled
+post-ReLU CNN activations) are >= 0. The weight decay of Eq. 1, lambda * sum ||W||^2 over the
+FC weight matrices (`regularised_kernels`), is an L2 kernel regulariser on those layers, so
+the model adds it to the loss (`model.losses`).
 """
 
 import keras
@@ -10,28 +14,50 @@ import keras
 SCALED_TANH = (1.7159, 2.0 / 3.0)  # LeCun's scaled tanh, f(x) = 1.7159 tanh(2x/3)
 
 
-def semantic_mlp(input_dim, visual_dim, hidden_dim=700, input_name="attributes"):
+@keras.saving.register_keras_serializable(package="tfembed")
+class ScaledTanh(keras.layers.Layer):
+    """a * tanh(b * x) (LeCun's scaled tanh with the default (a, b)); a registered layer, so
+    a saved model loads without unsafe Lambda deserialisation."""
+
+    def __init__(self, a=SCALED_TANH[0], b=SCALED_TANH[1], **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b = float(a), float(b)
+
+    def call(self, x):
+        return self.a * keras.ops.tanh(self.b * x)
+
+    def get_config(self):
+        return {**super().get_config(), "a": self.a, "b": self.b}
+
+
+def _dense(units, name, weight_decay, activation=None):
+    """FC layer; `weight_decay` lambda adds lambda * ||W||^2 (kernel only) to model.losses."""
+    reg = keras.regularizers.L2(weight_decay) if weight_decay else None
+    return keras.layers.Dense(units, activation=activation, kernel_regularizer=reg, name=name)
+
+
+def semantic_mlp(input_dim, visual_dim, hidden_dim=700, input_name="attributes", weight_decay=0.0):
     """One modality (attributes or word vectors): FC + ReLU, FC + ReLU."""
     inputs = keras.Input((int(input_dim),), name=input_name)
-    x = keras.layers.Dense(hidden_dim, activation="relu", name="fc1")(inputs)
-    outputs = keras.layers.Dense(visual_dim, activation="relu", name="fc2")(x)
+    x = _dense(hidden_dim, "fc1", weight_decay, "relu")(inputs)
+    outputs = _dense(visual_dim, "fc2", weight_decay, "relu")(x)
     return keras.Model({input_name: inputs}, outputs, name=f"{input_name}_to_visual")
 
 
-def fusion_mlp(input_dims, visual_dim, hidden_dim=900):
+def fusion_mlp(input_dims, visual_dim, hidden_dim=900, weight_decay=0.0):
     """Several modalities: one FC per modality, summed, scaled tanh, then FC + ReLU."""
     inputs = {name: keras.Input((int(dim),), name=name) for name, dim in input_dims.items()}
-    parts = [keras.layers.Dense(hidden_dim, name=f"fc_{name}")(x) for name, x in inputs.items()]
+    parts = [_dense(hidden_dim, f"fc_{name}", weight_decay)(x) for name, x in inputs.items()]
     x = keras.layers.Add(name="sum")(parts) if len(parts) > 1 else parts[0]
-    a, b = SCALED_TANH
-    x = keras.layers.Lambda(lambda t: a * keras.ops.tanh(b * t), name="scaled_tanh")(x)
-    outputs = keras.layers.Dense(visual_dim, activation="relu", name="fc_out")(x)
+    x = ScaledTanh(name="scaled_tanh")(x)
+    outputs = _dense(visual_dim, "fc_out", weight_decay, "relu")(x)
     return keras.Model(inputs, outputs, name="fusion_to_visual")
 
 
 def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=128,
-                        word_vectors=None, train_word_vectors=True):
-    """Word ids of one description -> Bi-LSTM, averaged over the words, -> FC + ReLU.
+                        word_vectors=None, train_word_vectors=True, weight_decay=0.0):
+    """Word ids [N, max_length] of one description (TextPreprocessor output) -> Bi-LSTM,
+    averaged over the words, -> FC + ReLU.
 
     `word_vectors` ([vocab_size, dim], e.g. Word2Vec on the training descriptions) initialises
     the word embedding; otherwise it is learned from scratch with `embed_dim` dimensions.
@@ -46,8 +72,8 @@ def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=
     x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True),
                                    name="bilstm")(x)
     x = keras.layers.GlobalAveragePooling1D(name="mean_over_words")(x)  # mask-aware
-    outputs = keras.layers.Dense(visual_dim, activation="relu", name="fc_out")(x)
-    return keras.Model({"ids": inputs}, outputs, name="description_to_visual")
+    outputs = _dense(visual_dim, "fc_out", weight_decay, "relu")(x)
+    return keras.Model(inputs, outputs, name="description_to_visual")
 
 
 def regularised_kernels(model):
