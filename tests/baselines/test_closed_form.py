@@ -3,7 +3,7 @@
 import numpy as np
 
 from tfembed.baselines import ESZSL, SemanticToVisualRegression, VisualToSemanticRegression, ridge
-from tfembed.experiments.closed_form_zsl import select
+from tfembed.experiments.closed_form_zsl import embed, score_fn, select
 
 
 def test_ridge_matches_normal_equations_and_lstsq_at_zero():
@@ -40,6 +40,26 @@ def test_all_baselines_recognise_unseen_classes_of_a_linear_world():
         scores = model.scores(feats[unseen_rows], sem[8:])
         acc = np.mean(np.argmax(scores, 1) + 8 == labels[unseen_rows])
         assert acc > bar, type(model).__name__
+
+
+def test_scoring_through_tfembed_scorers_is_each_baselines_own_rule():
+    # The GBU evaluation scores embeddings with tfembed.scorers: cosine after x W (visual ->
+    # semantic), -||x - s W||^2 (semantic -> visual), x^T V s (ESZSL), written out here.
+    feats, labels, sem, _ = _world(classes=6)
+    rows, classes = np.array([3, 50, 100]), np.array([5, 1])
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+    v2s = VisualToSemanticRegression(0.1).fit(feats, labels, sem)
+    s2v = SemanticToVisualRegression(0.1).fit(feats, labels, sem)
+    es = ESZSL(0.1, 0.1).fit(feats, labels, sem)
+    x, s = feats[rows], sem[classes]
+    want = {v2s: unit(x @ v2s.w) @ unit(s).T,
+            s2v: -((x[:, None, :] - (s @ s2v.w)[None]) ** 2).sum(-1),
+            es: x @ es.v @ s.T}
+    for model, expected in want.items():
+        np.testing.assert_allclose(score_fn(model, feats, sem)(rows, classes), expected,
+                                   rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(model.scores(x, s), expected, rtol=1e-8, atol=1e-8)
+    assert embed(s2v, x, s)[2].__name__ == "neg_sq_distance"
 
 
 def test_eszsl_matches_its_formula():

@@ -1,5 +1,7 @@
-"""Semantic -> visual towers: shapes, non-negative outputs, fusion and Bi-LSTM behaviour."""
+"""Semantic -> visual towers: shapes, non-negative outputs, fusion and Bi-LSTM behaviour,
+DEM's weight decay as kernel regularisers, and a saved tower that loads without Lambda layers."""
 
+import keras
 import numpy as np
 
 from tfembed.towers import semantic
@@ -10,6 +12,30 @@ def test_mlp_maps_attributes_to_nonnegative_visual_vectors():
     out = model({"attributes": np.random.default_rng(0).normal(size=(5, 12)).astype(np.float32)})
     assert out.shape == (5, 20) and float(np.min(out)) >= 0.0
     assert [tuple(k.shape) for k in semantic.regularised_kernels(model)] == [(12, 8), (8, 20)]
+
+
+def test_weight_decay_is_lambda_times_squared_kernels_and_only_kernels():
+    model = semantic.fusion_mlp({"attributes": 6, "words": 4}, 10, hidden_dim=5, weight_decay=0.25)
+    kernels = [k.numpy() for k in semantic.regularised_kernels(model)]
+    assert len(kernels) == 3  # fc_attributes, fc_words, fc_out; no biases
+    np.testing.assert_allclose(float(sum(model.losses)),
+                               0.25 * sum(np.sum(k ** 2) for k in kernels), rtol=1e-6)
+    assert not semantic.semantic_mlp(3, 4, 5).losses  # no weight decay: no penalty
+
+
+def test_saved_towers_load_in_safe_mode(tmp_path):
+    rng = np.random.default_rng(3)
+    for name, model, x in (
+            ("fusion", semantic.fusion_mlp({"attributes": 6, "words": 4}, 10, 5, 0.1),
+             {"attributes": rng.normal(size=(2, 6)).astype(np.float32),
+              "words": rng.normal(size=(2, 4)).astype(np.float32)}),
+            ("bilstm", semantic.description_encoder(9, 5, 4, units=3, weight_decay=0.1),
+             np.array([[2, 3, 4, 0, 0], [5, 0, 0, 0, 0]], np.int64))):
+        path = str(tmp_path / f"{name}.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)  # safe_mode: no Lambda layer to refuse
+        np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(float(sum(loaded.losses)), float(sum(model.losses)), rtol=1e-6)
 
 
 def test_fusion_sums_modalities_before_the_scaled_tanh():
