@@ -8,6 +8,8 @@ and zero-shot text-to-image retrieval (AP@50) on unseen classes.
     python recipes/reed2016.py                       # embedded synthetic birds, < 10 min
     python recipes/reed2016.py --smoke               # seconds
     python recipes/reed2016.py --data cub --data-dir CUB_ROOT --set data.features=FEATURES.mat
+    python recipes/reed2016.py --data flowers --data-dir FLOWERS_ROOT --set data.features=F.mat
+        # Oxford-102 with Reed's text_c10 and his 82 -> 20 class split (Table 1's Flowers rows)
     python recipes/reed2016.py --data xlsa17 --data-dir ../shared/data/xlsa17 \
         --set data.features=../shared/data/cub/lite0.mat     # attributes as the text side
     python recipes/reed2016.py --tune bayesian --max-trials 20 --retrain-best --export

@@ -64,6 +64,8 @@ SERVER_READY_SECONDS = 180
 PLACEHOLDERS = {
     "CUB_ROOT": FIXTURES / "cub",                      # CUB_200_2011 + Reed's text_c10
     "FEATURES.mat": FIXTURES / "cub" / "features.mat",  # xlsa17 res101.mat layout
+    "FLOWERS_ROOT": FIXTURES / "flowers",              # Oxford-102 + Reed's text_c10
+    "FLOWERS_FEATURES.mat": FIXTURES / "flowers" / "features.mat",
     "DIR": FIXTURES / "karpathy_flickr8k",             # Karpathy's dataset_flickr8k.json
     "F.npz": FIXTURES / "karpathy_flickr8k" / "features.npz",  # image_files + features
 }

@@ -203,3 +203,24 @@ def test_features_tower_without_features_is_a_clear_error(tmp_path, fixtures):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "needs precomputed features" in proc.stderr and "data.features" in proc.stderr
+
+
+def test_flowers_path_on_a_fixture_in_the_published_layout(tmp_path, fixtures):
+    """--data flowers: Oxford-102 with Reed's text_c10 and class split files and fixed features
+    (res101.mat layout); the test classes are testclasses.txt, and REPRODUCTION.md compares
+    the run with the paper's Flowers row."""
+    root = fixtures / "flowers"
+    run_recipe(tmp_path, "--data", "flowers", "--data-dir", str(root),
+               "--set", f"data.features={root / 'features.mat'}")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["dataset"] == "flowers" and results["protocol"] == "reed_per_image"
+    # testclasses.txt names one class (class_00002: images 1 and 5), so chance is 1/1, and
+    # each class query's precision@K over the 2 test images is 2/2.
+    assert results["chance"]["zsl_top1_per_image"] == 1.0
+    assert results["metrics"]["retrieval_ap@1"] == 1.0
+    assert "zsl_top1_per_image_tfidf_ridge" in results["metrics"]  # same-run baseline
+    from tfembed.reports import reproduce
+    out = tmp_path / "REPRODUCTION.md"
+    reproduce.main([str(tmp_path), "--out", str(out)])
+    # The paper's Flowers row is found, and refused with the reason: 1 test class, not 20.
+    assert "the paper tests 20 (chance 0.050)" in out.read_text()

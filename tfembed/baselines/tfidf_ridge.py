@@ -15,6 +15,7 @@ from tfembed.baselines.closed_form import ridge
 from tfembed.text import TextPreprocessor
 
 LAMBDAS = (0.1, 1.0, 10.0, 100.0)
+DEFAULT_LAMBDA = 1.0  # with fewer than 4 seen classes
 
 
 def cosine(a, b):
@@ -50,6 +51,8 @@ class TfidfRidge:
     def select(self, texts, labels, targets, seed):
         """The lambda with the best per-image top-1 on 20% of the seen classes held out."""
         classes = np.unique(labels)
+        if len(classes) < 4:  # nothing to hold out and still train on
+            return DEFAULT_LAMBDA
         held = np.random.default_rng(seed).permutation(classes)[:max(2, len(classes) // 5)]
         out = np.isin(labels, held)
         texts = np.asarray(texts, object)

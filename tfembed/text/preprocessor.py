@@ -106,6 +106,9 @@ class TextPreprocessor(keras.layers.Layer):
 
     def set_vocabulary(self, words):
         words = [str(w) for w in words]
+        if not words:
+            raise ConfigError("TextPreprocessor: the vocabulary is empty (no tokens in the texts "
+                              "it was fitted on)")
         if len(set(words)) != len(words) or "" in words:
             raise ConfigError("TextPreprocessor vocabulary must be distinct non-empty tokens")
         self._words = words
