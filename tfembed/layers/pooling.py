@@ -34,6 +34,7 @@ def rmac_regions(height, width, levels=3, overlap=0.4):
     return regions
 
 
+@keras.saving.register_keras_serializable(package="tfembed")
 class RMAC(keras.layers.Layer):
     """Regional max-activations: per region max-pool, l2, shared affine projection (the
     PCA-whitening-like shift + FC, learned), l2, sum over regions, l2. Needs a static H, W."""
@@ -68,6 +69,7 @@ class RMAC(keras.layers.Layer):
                 "projection_dim": self.projection_dim}
 
 
+@keras.saving.register_keras_serializable(package="tfembed")
 class GeM(keras.layers.Layer):
     """Generalised mean pooling (mean of x^p)^(1/p) with a learned p; p=1 average, p->inf max."""
 

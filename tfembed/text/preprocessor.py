@@ -143,8 +143,9 @@ class TextPreprocessor(keras.layers.Layer):
         if self.output_mode == "ids":
             return ids.to_tensor(default_value=PAD, shape=[None, self.max_length])
         size = len(self._words) + 1
-        return tf.math.bincount(ids - 1, minlength=size, maxlength=size, dtype=tf.float32,
-                                axis=-1)
+        counts = tf.math.bincount(ids - 1, minlength=size, maxlength=size, dtype=tf.float32,
+                                  axis=-1)
+        return tf.ensure_shape(counts, [None, size])  # a static width for functional towers
 
     def compute_output_shape(self, input_shape):
         width = self.max_length if self.output_mode == "ids" else self.vocabulary_size()
