@@ -7,6 +7,8 @@ the space in which nearest neighbours are searched (what the hubness metric look
 
 import numpy as np
 
+from tfembed import scorers
+
 
 def ridge(inputs, targets, lam):
     """argmin_W ||inputs W - targets||^2 + lam ||W||^2 = (X^T X + lam I)^-1 X^T Y.
@@ -22,14 +24,13 @@ def ridge(inputs, targets, lam):
     return np.linalg.solve(x.T @ x + lam * np.eye(d), x.T @ y)
 
 
-def _cosine(a, b):
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    return a @ b.T
+def _cosine(a, b):  # the library's scorers, not a second implementation
+    return np.asarray(scorers.cosine(np.asarray(a, np.float64), np.asarray(b, np.float64)))
 
 
 def _neg_sq_distance(a, b):
-    return 2.0 * a @ b.T - (a * a).sum(1)[:, None] - (b * b).sum(1)[None, :]
+    return np.asarray(scorers.neg_sq_distance(np.asarray(a, np.float64),
+                                              np.asarray(b, np.float64)))
 
 
 class VisualToSemanticRegression:
