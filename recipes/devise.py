@@ -25,7 +25,8 @@ def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "devise", "protocol": "gbu_per_class", "seed": 0,
-        "data": {"source": data, "root": None, "train_split": "trainval"},
+        "data": {"source": data, "root": None,
+                 "splits": {"train": "trainval", "val": None, "test": None}},
         # Synthetic birds: no pretrained CNN exists for them, so a small CNN is trained
         # jointly in front of the linear projection (the paper keeps a pretrained CNN).
         # Synthetic birds are downsized to 32x32 so the run fits 10 minutes on 2 CPU cores.
@@ -37,7 +38,7 @@ def get_config(data="synthetic_birds", smoke=False):
         # vector (CUB: e.g. "Geococcyx" is not in GloVe 6B); listed in results.json notes.
         "labels": {"word_vectors": "glove6b50d" if real else "train", "dim": 100,
                    "missing": "error"},
-        "model": {"margin": 0.1},
+        "model": {"scorer": "dot", "task": "hinge_rank", "margin": 0.1},
         "train": {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64 if real else 32,
                   "steps": 2000 if real else 800, "checkpoint_every": 500, "log_every": 50,
                   "eval_every": 0, "replicas": 2},
@@ -74,7 +75,7 @@ def search_space(hp, cfg):
 
 def validation_config(cfg):
     """Train (and Word2Vec) on train, zero-shot on the val classes, no GZSL."""
-    cfg["data"]["train_split"] = "train"
+    cfg["data"]["splits"]["train"] = "train"
     cfg["split_names"] = {"test_unseen": "val", "test_seen": None}
     return cfg
 
@@ -84,4 +85,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("devise", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

@@ -34,7 +34,7 @@ def get_config(data="synthetic_scenes", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "gordo2017", "protocol": "tfidf_caption_relevance", "seed": 0, "plot": True,
-        "data": {"source": data, "root": None, "train_split": "train", "test_split": "test"},
+        "data": {"source": data, "root": None, "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper fine-tunes a ResNet-101 R-MAC; on flickr8k we use fixed precomputed
         # (already pooled) features + the learned projection, on synthetic scenes a small CNN
         # trained from scratch with R-MAC over its last conv map.
@@ -44,7 +44,9 @@ def get_config(data="synthetic_scenes", smoke=False):
                   "pooling": "rmac", "rmac_levels": 2, "options": {}},
         "relevance": {"min_df": 2 if real else 1, "top_k": 10, "bottom_fraction": 0.5,
                       "human_triplets": None},  # CSV query_id,a_id,b_id,choice when available
-        "model": {"embed_dim": 256 if real else 128, "margin": 0.1,
+        # Unit vectors compared by dot product (= cosine), triplet ranking (Eq. 1).
+        "model": {"scorer": "dot", "task": "triplet", "embed_dim": 256 if real else 128,
+                  "margin": 0.1,
                   "settings": ["v_v", "vt_v", "vt_vt"], "primary": "vt_v"},
         "train": {"optimizer": "adam", "learning_rate": 1e-4 if real else 1e-3,
                   "batch_size": 64 if real else 32, "steps": 2000 if real else 600,
@@ -84,7 +86,7 @@ def validation_config(cfg):
     data = cfg["data"]
     if data["source"] == "synthetic_scenes" and data.get("num_val") == 0:
         data["num_val"] = data.get("num_test", 24)
-    data["test_split"] = "val"
+    data["splits"]["test"] = "val"
     # only the primary setting is scored: no visual-only model to train per trial
     cfg["model"]["settings"] = [cfg["model"]["primary"]]
     return cfg
@@ -95,4 +97,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("gordo2017", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

@@ -5,7 +5,7 @@ Image side: the whole image plus region boxes (the data set's boxes where given,
 2x2 grid), each cropped, passed through a CNN and a learned projection. Sentence side: a
 bidirectional RNN over word vectors (optionally word2vec-initialised and frozen). Score
 S_kl = sum_t max_i v_i^T s_t, trained with the bidirectional ranking loss (sum of hinges over
-images and over sentences; `--set model.loss_options.violation=max` = VSE++ hardest negative).
+images and over sentences; `--set model.task_options.violation=max` = VSE++ hardest negative).
 Evaluation: R@1/5/10, median / mean rank both ways.
 
 Phrase alignment (Sec. 3.1.4, Eq. 10-12): each test caption is cut into contiguous phrases, each
@@ -50,8 +50,9 @@ from tfembed.recipe import main  # noqa: E402
 def get_config(data="synthetic_scenes", smoke=False):
     cfg = recipe_defaults.image_sentence_config("karpathy2015", data, smoke)
     # Paper: h = 1000-d multimodal space, margin 1, sum of hinges both ways (Eq. 8).
-    cfg["model"] = {"kind": "alignment", "embed_dim": 256,
-                    "loss_options": {"margin": 1.0, "violation": "sum", "weights": [1.0, 1.0]}}
+    cfg["model"] = {"kind": "alignment", "embed_dim": 256, "scorer": "alignment",
+                    "task": "bidirectional_ranking",
+                    "task_options": {"margin": 1.0, "violation": "sum", "weights": [1.0, 1.0]}}
     cfg["text"].update(features="ids", word_vectors=None, word_dim=200, train_word_vectors=True)
     # Paper: SGD with momentum, batch 100; Adam converges faster on a small CPU budget.
     cfg["train"].update(optimizer="adam", learning_rate=2e-4, batch_size=48, captions_per_image=2)
@@ -77,8 +78,8 @@ def search_space(hp, cfg):
     return {
         "train.learning_rate": hp.Float("train.learning_rate", 5e-5, 2e-3, sampling="log"),
         "model.embed_dim": hp.Choice("model.embed_dim", [dim // 2, dim, dim * 2]),
-        "model.loss_options.margin": hp.Float("model.loss_options.margin", 0.25, 2.0, step=0.25),
-        "model.loss_options.violation": hp.Choice("model.loss_options.violation", ["sum", "max"]),
+        "model.task_options.margin": hp.Float("model.task_options.margin", 0.25, 2.0, step=0.25),
+        "model.task_options.violation": hp.Choice("model.task_options.violation", ["sum", "max"]),
         "text.rnn_units": max(1, int(cfg["text"]["rnn_units"] * width)),
     }
 
@@ -88,4 +89,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("karpathy2015", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

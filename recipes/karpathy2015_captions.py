@@ -49,4 +49,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("karpathy2015_captions", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

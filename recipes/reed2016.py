@@ -30,8 +30,8 @@ def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "reed2016", "protocol": "reed_per_image", "seed": 0, "plot": True,
-        "data": {"source": data, "root": None, "train_split": "trainval", "val_split": "val",
-                 "test_split": "test"},
+        "data": {"source": data, "root": None, "splits": {"train": "trainval", "val": "val",
+                                                             "test": "test"}},
         # The paper keeps a pretrained GoogLeNet fixed (precomputed features); on the
         # synthetic birds there is nothing to pretrain on, so a small CNN is trained jointly.
         "image": {"tower": "features" if real else "conv_small", "size": [64, 64],
@@ -42,8 +42,8 @@ def get_config(data="synthetic_birds", smoke=False):
                  "kernels": None, "pools": None, "rnn_units": 256,
                  "rnn_cell": "gru", "embed_dim": 64, "dropout": 0.0,
                  "word_vectors": "train", "train_word_vectors": False},
-        "model": {"embed_dim": 1024, "scorer": "dot", "loss": "ds_sje",
-                  "loss_options": {"margin": 1.0, "violation": "sum"}},
+        "model": {"embed_dim": 1024, "scorer": "dot", "task": "ds_sje",
+                  "task_options": {"margin": 1.0, "violation": "sum"}},
         # Paper defaults: RMSprop, lr 0.0007, minibatch 40.
         "train": {"optimizer": "rmsprop", "learning_rate": 0.0007, "batch_size": 40,
                   "steps": 3000 if real else 1200, "checkpoint_every": 100, "log_every": 10,
@@ -55,7 +55,8 @@ def get_config(data="synthetic_birds", smoke=False):
         "baselines": ["tfidf_ridge"] if real else [],
     }
     if data == "xlsa17":  # GBU files carry class attributes, not descriptions
-        cfg["data"].update(dataset="CUB", test_split="test_unseen")
+        cfg["data"]["dataset"] = "CUB"
+        cfg["data"]["splits"]["test"] = "test_unseen"
         cfg["text"]["encoder"] = "attributes"
         cfg["protocol"] = "gbu_per_class"
     if data == "synthetic_birds":
@@ -84,8 +85,8 @@ def search_space(hp, cfg):
     (so --smoke searches tiny models)."""
     space = {
         "train.learning_rate": hp.Float("train.learning_rate", 1e-4, 3e-3, sampling="log"),
-        "model.loss_options.margin": hp.Float("model.loss_options.margin", 0.25, 2.0, step=0.25),
-        "model.loss_options.violation": hp.Choice("model.loss_options.violation", ["sum", "max"]),
+        "model.task_options.margin": hp.Float("model.task_options.margin", 0.25, 2.0, step=0.25),
+        "model.task_options.violation": hp.Choice("model.task_options.violation", ["sum", "max"]),
         "text.dropout": hp.Float("text.dropout", 0.0, 0.5, step=0.1),
     }
     dim = cfg["model"]["embed_dim"]
@@ -112,4 +113,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("reed2016", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

@@ -60,9 +60,10 @@ from tfembed.recipe import main  # noqa: E402
 
 def get_config(data="synthetic_scenes", smoke=False):
     cfg = recipe_defaults.image_sentence_config("wang2016", data, smoke)
-    cfg["model"] = {"kind": "two_branch", "embed_dim": 512,
+    cfg["model"] = {"kind": "two_branch", "embed_dim": 512, "scorer": "dot",
+                    "task": "structure_preserving",
                     # paper: m = 0.1, K = 10 violators, lambda_1 = 2 (text->image), lambda_2 = 0.1
-                    "loss_options": {"margin": 0.1, "top_k": 10, "weights": [1.0, 2.0],
+                    "task_options": {"margin": 0.1, "top_k": 10, "weights": [1.0, 2.0],
                                      "within_weight": 0.1}}
     # Sentence features: GMM Fisher vectors with K = 30 Gaussians and PCA to (at most) 6,000
     # dims as the paper's HGLMM FVs (Sec. 4), over pretrained GloVe 6B-50d vectors on real data
@@ -99,10 +100,10 @@ def search_space(hp, cfg):
         "model.embed_dim": out, "text.branch.output": out,
         "text.branch.hidden": hp.Choice("text.branch.hidden", [hidden // 2, hidden, hidden * 2]),
         "text.branch.dropout": hp.Float("text.branch.dropout", 0.0, 0.5, step=0.1),
-        "model.loss_options.margin": hp.Float("model.loss_options.margin", 0.05, 0.5,
+        "model.task_options.margin": hp.Float("model.task_options.margin", 0.05, 0.5,
                                               sampling="log"),
-        "model.loss_options.top_k": hp.Choice("model.loss_options.top_k", [1, 5, 10]),
-        "model.loss_options.within_weight": hp.Choice("model.loss_options.within_weight",
+        "model.task_options.top_k": hp.Choice("model.task_options.top_k", [1, 5, 10]),
+        "model.task_options.within_weight": hp.Choice("model.task_options.within_weight",
                                                       [0.0, 0.1, 0.5]),
     }
 
@@ -112,4 +113,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("wang2016", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

@@ -29,14 +29,15 @@ def get_config(data="synthetic_scenes", smoke=False):
     classes = data == "synthetic_birds"
     cfg = {
         "recipe": "wsabie", "protocol": "tfidf_caption_relevance", "seed": 0,
-        "data": {"source": data, "root": None, "train_split": "train", "test_split": "test"},
+        "data": {"source": data, "root": None, "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper uses fixed image features; the synthetic images have no pretrained
         # backbone, so there a small CNN is trained jointly in front of the linear map.
         # Synthetic images are downsized to 32x32 so the run fits 10 minutes on 2 CPU cores.
         "image": {"tower": "features" if real else "conv_small", "size": [32, 32],
                   "options": {}},
         "labels": {"source": "classes" if classes else "terms", "min_df": 2, "max_terms": 1000},
-        "model": {"embed_dim": 100, "margin": 1.0, "trials": 100, "max_norm": None},
+        "model": {"scorer": "dot", "task": "warp", "embed_dim": 100, "margin": 1.0,
+                  "trials": 100, "max_norm": None},
         "train": {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64 if real else 32,
                   "steps": 2000 if real else 800, "checkpoint_every": 500, "log_every": 50,
                   "eval_every": 0, "replicas": 2},
@@ -48,7 +49,7 @@ def get_config(data="synthetic_scenes", smoke=False):
         cfg["data"].update(only_with_images=True)
     if classes:
         cfg["protocol"] = "annotation_per_class"
-        cfg["data"].update(train_split="trainval", test_split="test_seen")
+        cfg["data"]["splits"].update(train="trainval", test="test_seen")
     if smoke:
         if data == "synthetic_scenes":
             cfg["data"].update(num_train=48, num_val=0, num_test=24)
@@ -86,7 +87,7 @@ def validation_config(cfg):
     data = cfg["data"]
     if data["source"] == "synthetic_scenes" and data.get("num_val") == 0:
         data["num_val"] = data.get("num_test", 24)
-    data["test_split"] = "val"
+    data["splits"]["test"] = "val"
     return cfg
 
 
@@ -95,4 +96,4 @@ def run(cfg, workdir, strategy, export=False):
 
 
 if __name__ == "__main__":
-    sys.exit(main("wsabie", __doc__, get_config, run))
+    sys.exit(main(sys.modules[__name__]))

@@ -43,14 +43,58 @@ def _coerce(key, value, old):
     return value
 
 
+# Keys that moved when every recipe got one config shape (data.splits, model.task): the old
+# spelling still works in --set and in recorded configs, with a note saying where it went.
+MOVED = {"data.train_split": "data.splits.train", "data.val_split": "data.splits.val",
+         "data.test_split": "data.splits.test", "data.gzsl_split": "data.splits.gzsl",
+         "model.loss": "model.task", "model.loss_options": "model.task_options"}
+
+
+def moved_key(key):
+    """The current spelling of a dotted key (itself when it did not move)."""
+    for old, new in MOVED.items():
+        if key == old or key.startswith(old + "."):
+            return new + key[len(old):]
+    return key
+
+
+def _pop(node, parts):
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node.pop(parts[-1]) if isinstance(node, dict) and parts[-1] in node else _MISSING
+
+
+_MISSING = object()
+
+
+def upgrade(config):
+    """A copy of `config` with keys of an older shape moved to their current place (e.g. a
+    run's recorded config.json from before data.splits)."""
+    config = copy.deepcopy(config)
+    for old, new in MOVED.items():
+        value = _pop(config, old.split("."))
+        if value is _MISSING:
+            continue
+        node = config
+        for part in new.split(".")[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(new.split(".")[-1], value)
+    return config
+
+
 def apply_overrides(config, overrides, open_sections=("data", "image.options")):
     """Return a copy of `config` with dotted-key overrides applied.
 
     Keys directly under `open_sections` may be new (data sources and image towers take
     their own options); everywhere else an unknown key is an error that lists the valid keys.
+    A key that moved (MOVED) is applied at its new place with a note on stderr.
     """
     config = copy.deepcopy(config)
     for key, value in overrides.items():
+        if moved_key(key) != key:
+            import sys
+            print(f"note: --set {key} is now {moved_key(key)}", file=sys.stderr)
+            key = moved_key(key)
         parts = key.split(".")
         node = config
         for depth, part in enumerate(parts[:-1]):
@@ -83,7 +127,7 @@ def flatten(config, prefix=""):
 
 
 def _violations(cfg):  # Reed's structured joint losses know sum/max; the ranking losses top_k too
-    sje = cfg.get("model", {}).get("loss") in ("ds_sje", "da_sje")
+    sje = cfg.get("model", {}).get("task") in ("ds_sje", "da_sje")
     return ("sum", "max") if sje else ("sum", "max", "top_k")
 
 
@@ -100,9 +144,9 @@ CHOICES = {
     "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
     "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
     "text.features": ("ids", "mean_word_vectors", "tfidf", "fisher_vector"),  # TextInput
-    "model.loss": "tfembed.tasks:TASKS",
+    "model.task": "tfembed.tasks:TASKS",
     "model.scorer": "tfembed.scorers:SCORERS",
-    "model.loss_options.violation": _violations,
+    "model.task_options.violation": _violations,
     "model.kind": ("alignment", "two_branch"),  # image_sentence_models
     "model.cell": "tfembed.towers.caption:CELLS",
     "model.semantics": "tfembed.experiments.semantic_inputs:MODALITIES",

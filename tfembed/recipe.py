@@ -30,8 +30,7 @@ def load_recipe(name, recipes_dir=RECIPES_DIR):
 
 def run_recipe(name, argv):
     """Run `recipes/<name>.py` with command-line arguments in this process; returns the exit code."""
-    module = load_recipe(name)
-    return main(name, module.__doc__, module.get_config, module.run, argv)
+    return main(load_recipe(name), argv)
 
 
 def build_parser(name, doc):
@@ -82,8 +81,14 @@ def default_workdir(name, smoke=False):
     return os.path.join("runs", f"{name}-smoke" if smoke else name)
 
 
-def main(name, doc, get_config, run, argv=None):
-    """Parse the shared flags, build the strategy, run the experiment; exit code 0/2."""
+def main(recipe, argv=None):
+    """Parse the shared flags, build the strategy, run the experiment; exit code 0/2.
+
+    `recipe` is the recipe's module (`sys.modules[__name__]` in recipes/NAME.py): its
+    docstring, `get_config`, `run`, and optional CHOICES / search_space / TUNE_OBJECTIVE.
+    """
+    name = os.path.splitext(os.path.basename(recipe.__file__))[0]
+    doc, get_config, run = recipe.__doc__, recipe.get_config, recipe.run
     args = build_parser(name, doc).parse_args(argv)
     from tfembed.errors import TfembedError
     try:
@@ -100,12 +105,10 @@ def main(name, doc, get_config, run, argv=None):
         workdir = args.workdir or default_workdir(name, args.smoke)
         if args.tune or args.retrain_best:
             from tfembed import tuning
-            import types  # the recipe's module-level search_space / TUNE_OBJECTIVE
-            recipe_module = types.SimpleNamespace(**get_config.__globals__)
             if args.tune:
-                tuning.tune(recipe_module, cfg, run, workdir, strategy, args.tune, args.max_trials)
+                tuning.tune(recipe, cfg, run, workdir, strategy, args.tune, args.max_trials)
             if args.retrain_best:
-                tuning.retrain_best(recipe_module, cfg, run, workdir, strategy, args.export)
+                tuning.retrain_best(recipe, cfg, run, workdir, strategy, args.export)
             return 0
         run(cfg, workdir, strategy, export=args.export)
         return 0

@@ -24,10 +24,10 @@ def test_every_recipe_default_is_a_declared_choice(name, smoke):
 @pytest.mark.parametrize("name,key,value,valid", [
     ("reed2016", "train.optimizer", "adamw", "adagrad, adam, rmsprop, sgd"),
     ("reed2016", "text.encoder", "char_transformer", "attributes, bilstm, bow"),
-    ("reed2016", "model.loss", "sje", "da_sje, ds_sje"),
+    ("reed2016", "model.task", "sje", "da_sje, ds_sje"),
     ("reed2016", "model.scorer", "l2", "cosine, dot, neg_sq_distance"),
     ("reed2016", "image.tower", "resnet", "conv_small, efficientnet_lite0, features"),
-    ("reed2016", "model.loss_options.violation", "top_k", "max, sum"),
+    ("reed2016", "model.task_options.violation", "top_k", "max, sum"),
     ("karpathy2015", "model.kind", "fusion", "alignment, two_branch"),
     ("karpathy2015_captions", "model.cell", "lstm", "gru, simple_rnn"),
     ("gordo2017", "image.pooling", "avg", "gem, rmac"),

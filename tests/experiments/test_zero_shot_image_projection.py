@@ -79,10 +79,11 @@ def test_linear_learns_a_projection_to_embed_dim():
 
 def test_projection_is_a_declared_choice():
     cfg = small_cfg("identity", None)
-    check_choices(cfg)
+    recipe_choices = reed_recipe().CHOICES  # as tfembed.recipe.resolve_config passes them
+    check_choices(cfg, (), recipe_choices)
     bad = copy.deepcopy(cfg)
     bad["image"]["projection"] = "noop"
     with pytest.raises(ConfigError, match="unknown choice 'noop'; valid: identity, linear"):
-        check_choices(bad, {"image.projection": "noop"})
+        check_choices(bad, {"image.projection": "noop"}, recipe_choices)
     with pytest.raises(ConfigError, match="image.projection='noop'"):
         zero_shot_joint.joint_dim(bad, FEATURE_DIM)

@@ -38,8 +38,8 @@ def test_smoke_synthetic_with_png_and_export(tmp_path):
 
 def test_vsepp_variant_and_flickr8k_features(tmp_path, shared_data):
     res = _run(tmp_path, "--data", "flickr8k", "--data-dir", str(shared_data / "flickr8k"),
-               "--set", "model.loss_options.violation=max")
-    assert res["dataset"] == "flickr8k" and res["config"]["model.loss_options.violation"] == "max"
+               "--set", "model.task_options.violation=max")
+    assert res["dataset"] == "flickr8k" and res["config"]["model.task_options.violation"] == "max"
 
 
 def test_mirrored_strategy_smoke(tmp_path):

@@ -38,7 +38,7 @@ def test_smoke_synthetic_scenes(tmp_path):
 
 def test_default_config_matches_the_paper():
     cfg = _recipe().get_config()
-    assert cfg["model"]["loss_options"] == {"margin": 0.1, "top_k": 10, "weights": [1.0, 2.0],
+    assert cfg["model"]["task_options"] == {"margin": 0.1, "top_k": 10, "weights": [1.0, 2.0],
                                             "within_weight": 0.1}
     assert cfg["text"]["branch"]["hidden"] == 2048 and cfg["model"]["embed_dim"] == 512
     flickr = _recipe().get_config(data="flickr8k")
@@ -58,7 +58,7 @@ def test_karpathy_json_fixture_from_pixels(tmp_path, fixtures):
     res = _run(tmp_path, "--data", "karpathy_json", "--data-dir", str(fixtures / "karpathy"),
                "--set", "image.tower=conv_small", "--set", "image.size=[32,32]",
                "--set", "train.batch_size=1",
-               "--set", "data.test_split=val")
+               "--set", "data.splits.test=val")
     # 2 val images with 5 captions each. Any ranking of 2 images has t2i R@10 = 100, so the
     # fixture run checks the split sizes through the exact chance of a random ranking instead:
     # t2i R@K = min(K, 2)/2; i2t R@K = 1 - C(10 - 5, K)/C(10, K); E[best rank] = 11/6.

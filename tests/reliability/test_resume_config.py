@@ -114,11 +114,14 @@ def test_smoke_runs_default_to_their_own_workdir():
 def test_resume_rule_keys():
     from tfembed.training.checkpoints import config_differences
 
+    # A record of the older shape (data.test_split) compares at its new key (data.splits.test).
     old = {"train": {"steps": 10, "checkpoint_every": 5, "learning_rate": 0.1},
-           "export": {"top_k": 10}, "data": {"source": "cub", "test_split": "test"}}
+           "export": {"top_k": 10}, "data": {"source": "cub", "test_split": "test",
+                                              "train_split": "trainval"}}
     new = {"train": {"steps": 30, "checkpoint_every": 9, "learning_rate": 0.1},
            "export": {"top_k": 5, "enabled": True},
-           "data": {"source": "cub", "test_split": "val", "features": "f.mat"}}
+           "data": {"source": "cub", "splits": {"train": "trainval", "test": "val"},
+                    "features": "f.mat"}}
     [(key, before, after)] = config_differences(old, new)
     assert (key, repr(before), after) == ("data.features", "(absent)", "f.mat")
 

@@ -22,8 +22,8 @@ def write(root, rel, recipe, dataset, protocol, metrics, chance, config, notes=(
 
 
 REED_CFG = {"data.source": "cub", "data.root": "CUB", "text.encoder": "char_cnn_rnn",
-            "model.loss": "ds_sje", "text.rnn_cell": "gru", "image.tower": "features",
-            "data.features": "feats/googlenet.mat", "model.loss_options.violation": "sum",
+            "model.task": "ds_sje", "text.rnn_cell": "gru", "image.tower": "features",
+            "data.features": "feats/googlenet.mat", "model.task_options.violation": "sum",
             "train.steps": 3000, "train.batch_size": 40}
 
 

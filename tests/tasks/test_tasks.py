@@ -79,7 +79,7 @@ def test_every_loss_is_registered_and_unknown_names_are_config_errors():
                                 "hinge_rank"}
     with pytest.raises(ConfigError, match="unknown task.*'nope'"):
         tasks.get("nope")
-    with pytest.raises(ConfigError, match="loss_options for 'warp'"):
+    with pytest.raises(ConfigError, match="task_options for 'warp'"):
         tasks.get("warp", top_k=3)
 
 

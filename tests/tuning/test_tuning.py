@@ -28,7 +28,7 @@ def tune(workdir, *args):
     from tfembed.recipe import main
 
     argv = ["--smoke", "--workdir", str(workdir), *args]
-    assert main("reed2016", REED.__doc__, REED.get_config, REED.run, argv) == 0
+    assert main(REED, argv) == 0
 
 
 def trials_table(workdir):
@@ -50,8 +50,8 @@ def test_search_writes_best_and_trials_table(searched):
     best = json.loads((searched / "best_hyperparameters.json").read_text())
     assert best["objective"] == "zsl_top1_per_image" and best["direction"] == "max"
     assert best["value"] == max(float(r["zsl_top1_per_image"]) for r in rows)
-    assert {"train.learning_rate", "model.embed_dim", "model.loss_options.margin",
-            "model.loss_options.violation", "text.width_scale", "text.dropout"} <= set(rows[0])
+    assert {"train.learning_rate", "model.embed_dim", "model.task_options.margin",
+            "model.task_options.violation", "text.width_scale", "text.dropout"} <= set(rows[0])
     assert best["overrides"]["text.rnn_units"] == int(16 * best["hyperparameters"]["text.width_scale"])
 
 
@@ -61,7 +61,7 @@ def test_objective_is_recomputed_from_val_split_of_trial_weights(searched):
 
     run_dir = searched / "trials" / "1"
     cfg = json.loads((run_dir / "config.json").read_text())["config"]
-    assert cfg["data"]["train_split"] == "train" and cfg["data"]["test_split"] == "val"
+    assert cfg["data"]["splits"]["train"] == "train" and cfg["data"]["splits"]["test"] == "val"
     assert cfg["model"]["embed_dim"] == int(trials_table(searched)[1]["model.embed_dim"])
     dataset, train_rows, rows, model, text, load_image, _ = zero_shot_joint._setup(
         cfg, make_strategy("default"))
@@ -90,7 +90,7 @@ def test_retrain_best_trains_full_protocol_with_best_values(searched):
     results = json.loads((searched / "best" / "results.json").read_text())
     assert results["protocol"] == "reed_per_image"
     config = json.loads((searched / "best" / "config.json").read_text())["config"]
-    assert config["data"]["train_split"] == "trainval" and config["data"]["test_split"] == "test"
+    assert config["data"]["splits"]["train"] == "trainval" and config["data"]["splits"]["test"] == "test"
     assert config["model"]["embed_dim"] == best["hyperparameters"]["model.embed_dim"]
     assert config["train"]["learning_rate"] == pytest.approx(best["hyperparameters"]["train.learning_rate"])
 

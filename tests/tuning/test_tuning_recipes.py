@@ -77,8 +77,8 @@ def _roles(name, cfg, dataset):
     if name == "devise":
         names = {"test_unseen": "test_unseen", "test_seen": "test_seen"} | cfg.get("split_names", {})
         scored = [s[n] for n in names.values() if n in s]
-        return s[cfg["data"]["train_split"]], np.concatenate(scored)
-    return s[cfg["data"]["train_split"]], s[cfg["data"]["test_split"]]
+        return s[cfg["data"]["splits"]["train"]], np.concatenate(scored)
+    return s[cfg["data"]["splits"]["train"]], s[cfg["data"]["splits"]["test"]]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -94,7 +94,7 @@ def test_validation_config_never_touches_test_rows_or_classes(name):
     if name in ZERO_SHOT:
         test = np.concatenate([dataset.splits["test_unseen"], dataset.splits["test_seen"]])
     else:
-        test = dataset.splits[full["data"]["test_split"]]
+        test = dataset.splits[full["data"]["splits"]["test"]]
     assert len(scored) and len(train)
     assert not np.intersect1d(scored, test).size and not np.intersect1d(scored, train).size
     assert not np.intersect1d(train, test).size

@@ -76,8 +76,8 @@ def generate_captions(model, load, rows, vocabulary, max_len, beam):
 def run(cfg, workdir, strategy, export=False):
     cfg = resolve_root(cfg)
     dataset = common.load_dataset(cfg["data"])
-    train_rows = dataset.splits[cfg["data"]["train_split"]]
-    test_rows = dataset.splits[cfg["data"]["test_split"]]
+    train_rows = dataset.splits[cfg["data"]["splits"]["train"]]
+    test_rows = dataset.splits[cfg["data"]["splits"]["test"]]
     all_texts, offsets = pipeline.flat_texts(dataset.texts, np.arange(dataset.num_images))
     train_texts = pipeline.flat_texts(dataset.texts, train_rows)[0]
     t, m = cfg["train"], cfg["model"]

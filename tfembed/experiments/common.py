@@ -57,7 +57,7 @@ def restore_weights(model, run_dir):
 
 def load_dataset(data_cfg):
     """`data_cfg`: source, root, and any source options (other keys are pipeline settings)."""
-    reserved = {"source", "root", "train_split", "val_split", "test_split", "gzsl_split"}
+    reserved = {"source", "root", "splits"}
     options = {k: v for k, v in data_cfg.items() if k not in reserved}
     return data.load(data_cfg["source"], data_cfg.get("root"), **options)
 

@@ -30,12 +30,12 @@ def index_plan(rows, steps, batch_size, seed):
     return np.concatenate([rng.permutation(rows) for _ in range(-(-need // len(rows)))])[:need]
 
 
-def build_model(side, visual_dim, weight_decay, image_tower=None):
+def build_model(side, visual_dim, weight_decay, image_tower=None, scorer=SCORER, task=TASK):
     """DEM as a JointEmbedding; `image_tower` (a frozen pixels -> features model) replaces the
     identity for serving, so the exported image path is inside the model."""
     text_tower = side.build_encoder(visual_dim, weight_decay)
-    return JointEmbedding(image_tower or features_tower(visual_dim), text_tower, scorer=SCORER,
-                          task=TASK)
+    return JointEmbedding(image_tower or features_tower(visual_dim), text_tower, scorer=scorer,
+                          task=task)
 
 
 def serving_model(model, visual_tower=None):
@@ -44,7 +44,8 @@ def serving_model(model, visual_tower=None):
     if visual_tower is None:
         return model
     visual_tower.trainable = False
-    return JointEmbedding(visual_tower, model.text_tower, scorer=SCORER, task=TASK)
+    return JointEmbedding(visual_tower, model.text_tower, scorer=model.scorer_name,
+                          task=model.task_name)
 
 
 def make_dataset_fn(side, features, labels, plan, batch_size, seed):
@@ -94,7 +95,8 @@ def train(cfg, side, features, labels, rows, steps, weight_decay, workdir, strat
     """One Trainer run on `rows`; with `val_rows`, early stopping on val per-class top-1."""
     t = dict(cfg["train"], steps=int(steps))
     with strategy.scope():
-        model = build_model(side, features.shape[1], weight_decay)
+        model = build_model(side, features.shape[1], weight_decay,
+                            scorer=cfg["model"]["scorer"], task=cfg["model"]["task"])
     plan = index_plan(rows, t["steps"], t["batch_size"], cfg["seed"])
     dataset_fn = make_dataset_fn(side, features, labels, plan, t["batch_size"], cfg["seed"])
     eval_fn = None

@@ -70,8 +70,8 @@ def run(cfg, workdir, strategy, export=False):
         from tfembed.experiments.phrase_alignment import decode_options
         decode_options(cfg)
     dataset = common.load_dataset(cfg["data"])
-    splits = {k: dataset.splits[cfg["data"][f"{k}_split"]] for k in ("train", "test")}
-    splits["val"] = dataset.splits.get(cfg["data"]["val_split"])
+    splits = {k: dataset.splits[cfg["data"]["splits"][k]] for k in ("train", "test")}
+    splits["val"] = dataset.splits.get(cfg["data"]["splits"]["val"])
     train_texts, _ = pipeline.flat_texts(dataset.texts, splits["train"])
     model, text, image = build(cfg, dataset, train_texts, strategy)
     timing = _train(cfg, workdir, strategy, dataset, splits, model, text, image)

@@ -6,7 +6,7 @@ model.kind "two_branch" (Wang, Li & Lazebnik 2016): both towers end in Wang's em
 bidirectional ranking + the within-text neighbourhood term over score(t, t)).
 model.kind "alignment" (Karpathy & Fei-Fei 2015): region vectors [N, R, D] and BRNN word
 vectors [N, L, D] (padding = zero vectors), scorer "alignment" (S_kl, Eq. 8), task
-"bidirectional_ranking" (Eq. 9). model.loss_options are the task's options.
+"bidirectional_ranking" (Eq. 9). model.task_options are the task's options.
 Batches hold several captions per image, flattened in the input pipeline with their image
 ids ("text_id"), so the task's default pairing builds the positives.
 """
@@ -15,7 +15,7 @@ from tfembed.errors import ConfigError
 from tfembed.experiments.image_sentence_parts import ImageInput, TextInput
 from tfembed.models import JointEmbedding
 
-KINDS = {"two_branch": ("dot", "structure_preserving"),
+KINDS = {"two_branch": ("dot", "structure_preserving"),  # the papers' (scorer, task)
          "alignment": ("alignment", "bidirectional_ranking")}
 
 
@@ -27,12 +27,15 @@ def build(cfg, dataset, train_texts, strategy):
     if kind == "alignment" and cfg["text"]["features"] not in ("ids", "mean_word_vectors"):
         raise ConfigError(f"model.kind=alignment needs word ids, not "
                           f"text.features={cfg['text']['features']}")
-    scorer, task = KINDS[kind]
+    scorer, task = cfg["model"]["scorer"], cfg["model"]["task"]
+    if (scorer == "alignment") != (kind == "alignment"):  # region/word sequences need S_kl
+        raise ConfigError(f"model.kind={kind} scores with model.scorer={KINDS[kind][0]}, got "
+                          f"model.scorer={scorer}")
     dim = cfg["model"]["embed_dim"]
     with strategy.scope():
         text = TextInput(cfg["text"], train_texts, cfg["seed"])
         image = ImageInput(cfg, dataset, kind)
         model = JointEmbedding(image.tower(cfg, dim), text.tower(kind, cfg["text"], dim),
                                scorer=scorer, task=task,
-                               task_options=cfg["model"]["loss_options"])
+                               task_options=cfg["model"]["task_options"])
     return model, text, image

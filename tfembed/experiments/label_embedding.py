@@ -62,7 +62,7 @@ def _finish(cfg, workdir, model, kind, results, export, prototypes, gallery=None
 
 def _caption_labels(cfg, dataset):
     """Caption terms as labels: tf-idf fitted on the training captions, multi-hot [N, Y]."""
-    train = dataset.splits[cfg["data"]["train_split"]]
+    train = dataset.splits[cfg["data"]["splits"]["train"]]
     tfidf = relevance.CaptionTfidf([dataset.texts[r] for r in train], cfg["labels"]["min_df"],
                                    cfg["labels"]["max_terms"])
     return tfidf, tfidf.counts(dataset.texts) > 0
@@ -72,7 +72,7 @@ def run_wsabie(cfg, workdir, strategy, export=False):
     common.save_config(cfg, workdir, __name__ + ".run_wsabie")
     dataset = common.load_dataset(cfg["data"])
     load_image, kind, shape = _image_side(cfg, dataset)
-    train, test = (dataset.splits[cfg["data"][k]] for k in ("train_split", "test_split"))
+    train, test = (dataset.splits[cfg["data"]["splits"][k]] for k in ("train", "test"))
     by_class = cfg["labels"]["source"] == "classes"
     if by_class:  # labels: the training classes (test rows are images of those classes)
         classes = np.unique(dataset.labels[train])
@@ -82,7 +82,8 @@ def run_wsabie(cfg, workdir, strategy, export=False):
     m = cfg["model"]
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])
-        model = wsabie_model(tower, m["embed_dim"], positive.shape[1], m["margin"], m["max_norm"])
+        model = wsabie_model(tower, m["embed_dim"], positive.shape[1], m["margin"], m["max_norm"],
+                             m["scorer"], m["task"])
     # Each time an image recurs in the plan, a new positive label is its WARP anchor.
     lists = [np.flatnonzero(p) for p in positive]
 
@@ -136,7 +137,7 @@ def class_vectors(cfg, dataset):
     ("train"), "glove6b50d", or a word-vector file. Returns (vectors [C, d], missing names)."""
     source = cfg["labels"]["word_vectors"]
     if source == "train":
-        texts, _ = pipeline.flat_texts(dataset.texts, dataset.splits[cfg["data"]["train_split"]])
+        texts, _ = pipeline.flat_texts(dataset.texts, dataset.splits[cfg["data"]["splits"]["train"]])
         if not texts:
             raise ConfigError(f"labels.word_vectors=train needs descriptions; {dataset.name} has "
                               "none: use glove6b50d or a word-vector file")
@@ -162,7 +163,7 @@ def run_devise(cfg, workdir, strategy, export=False):
     dataset = common.load_dataset(cfg["data"])
     load_image, kind, shape = _image_side(cfg, dataset)
     vectors, missing = class_vectors(cfg, dataset)
-    train = dataset.splits[cfg["data"]["train_split"]]
+    train = dataset.splits[cfg["data"]["splits"]["train"]]
     seen = np.unique(dataset.labels[train])
     # split_names maps the GBU roles to splits (None: dropped): the tuning protocol scores val.
     splits = {role: dataset.splits[n] for role, n in cfg["split_names"].items()
@@ -170,7 +171,8 @@ def run_devise(cfg, workdir, strategy, export=False):
     unseen = np.unique(dataset.labels[splits["test_unseen"]])
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])
-        model = devise_model(tower, vectors, seen, cfg["model"]["margin"])
+        model = devise_model(tower, vectors, seen, cfg["model"]["margin"],
+                             cfg["model"]["scorer"], cfg["model"]["task"])
     local = np.full(dataset.num_classes, -1)
     local[seen] = np.arange(len(seen))  # score column of each seen class
     timing = _train(cfg, model, load_image, train, local[dataset.labels], None, workdir,

@@ -45,22 +45,23 @@ def unit_rows(vectors):
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def wsabie_model(tower, embed_dim, num_labels, margin=1.0, max_norm=None):
+def wsabie_model(tower, embed_dim, num_labels, margin=1.0, max_norm=None, scorer="dot",
+                 task="warp"):
     """JointEmbedding(V, W, dot, warp) over labels 0..Y-1."""
     image = linear_map(tower, embed_dim, max_norm)
     text = label_table(num_labels, embed_dim, max_norm=max_norm)
-    return JointEmbedding(image, text, scorer="dot", task="warp",
+    return JointEmbedding(image, text, scorer=scorer, task=task,
                           task_options={"margin": float(margin)},
                           label_texts=np.arange(num_labels))
 
 
-def devise_model(tower, class_vectors, seen, margin=0.1):
+def devise_model(tower, class_vectors, seen, margin=0.1, scorer="dot", task="hinge_rank"):
     """JointEmbedding(M, fixed unit class-name vectors of every class, dot, hinge_rank); trained
     against the `seen` classes only (`label_texts` = their ids, so score column j = seen[j])."""
     unit = unit_rows(class_vectors)
     image = linear_map(tower, unit.shape[1])
     text = label_table(len(unit), unit.shape[1], vectors=unit, name="class_name_vectors")
-    return JointEmbedding(image, text, scorer="dot", task="hinge_rank",
+    return JointEmbedding(image, text, scorer=scorer, task=task,
                           task_options={"margin": float(margin)}, label_texts=np.asarray(seen))
 
 

@@ -7,8 +7,7 @@ def image_sentence_config(recipe, data, smoke):
     synthetic = data.startswith("synthetic")
     cfg = {
         "recipe": recipe, "protocol": "flickr_1k", "seed": 0, "plot": True,
-        "data": {"source": data, "root": None, "train_split": "train", "val_split": "val",
-                 "test_split": "test"},
+        "data": {"source": data, "root": None, "splits": {"train": "train", "val": "val", "test": "test"}},
         "image": {"tower": "conv_small" if synthetic else "features", "size": [64, 64],
                   "frozen": False, "options": {"width": 256} if synthetic else {},
                   "regions": "boxes" if synthetic else "grid", "max_regions": 3, "grid": 2,

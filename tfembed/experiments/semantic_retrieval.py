@@ -32,7 +32,7 @@ Data = collections.namedtuple("Data", "dataset text vectors load_image image_kin
 def prepare(cfg):
     """Data set, text side fitted on the training captions, tf-idf of every image, images."""
     dataset = common.load_dataset(cfg["data"])
-    train = dataset.splits[cfg["data"]["train_split"]]
+    train = dataset.splits[cfg["data"]["splits"]["train"]]
     text = parts.fit_text(dataset, train, cfg["relevance"]["min_df"])
     vectors = text.tfidf.vectors(dataset.texts)
     size = None if cfg["image"]["tower"] == "features" else tuple(cfg["image"]["size"])
@@ -54,13 +54,13 @@ def raw_embedding(dataset, rows):
 def build_model(cfg, data, text_weight):
     m = cfg["model"]
     return parts.build_model(cfg["image"], data.image_kind, data.text, m["embed_dim"],
-                             m["margin"], text_weight)
+                             m["margin"], text_weight, m["scorer"], m["task"])
 
 
 def train_model(cfg, name, text_weight, data, workdir, strategy):
     with strategy.scope():
         model = build_model(cfg, data, text_weight)
-    train = data.dataset.splits[cfg["data"]["train_split"]]
+    train = data.dataset.splits[cfg["data"]["splits"]["train"]]
     r = cfg["relevance"]
     n_trip = cfg["train"]["steps"] * cfg["train"]["batch_size"]
     bottom_k = min(len(train) - 1 - r["top_k"], max(1, int(r["bottom_fraction"] * len(train))))
@@ -134,7 +134,7 @@ def run(cfg, workdir, strategy, export=False):
     data = prepare(cfg)
     dataset = data.dataset
     models, timing = _train_settings(cfg, data, workdir, strategy)
-    rows = dataset.splits[cfg["data"]["test_split"]]
+    rows = dataset.splits[cfg["data"]["splits"]["test"]]
     by_name, curves = evaluate(cfg, data, models, rows)
     metrics_, chance = flatten_with_chance(by_name, primary)
     notes = [f"primary setting: {primary}; test images: {len(rows)}; tf-idf terms: "

@@ -92,13 +92,14 @@ def fit_text(dataset, train_rows, min_df=1):
     return Text(tfidf, preprocessor, tfidf.stem_ids(preprocessor.vocabulary()), image_texts)
 
 
-def build_model(image_cfg, image_kind, text, embed_dim, margin, text_weight):
+def build_model(image_cfg, image_kind, text, embed_dim, margin, text_weight, scorer="dot",
+                task="triplet"):
     """JointEmbedding(phi, theta, dot on unit vectors, triplet task); text_weight = 0 is the
     visual-only (V,V) model, whose text tower is frozen (it gets no gradient)."""
     visual = visual_encoder(image_cfg, image_kind, embed_dim)
     textual = text_tower(text.stem_ids, text.tfidf.idf, embed_dim)
     textual.trainable = bool(text_weight)
-    return JointEmbedding(visual, textual, scorer="dot", task="triplet",
+    return JointEmbedding(visual, textual, scorer=scorer, task=task,
                           task_options={"margin": float(margin), "text_weight": float(text_weight)})
 
 

@@ -50,8 +50,8 @@ def build(cfg, dataset, train_rows, strategy):
             tower = keras.Model(tower.input, keras.layers.Dense(
                 embed_dim, name="image_projection")(tower.output), name="image_tower")
         model = JointEmbedding(tower, text.encoder, scorer=cfg["model"]["scorer"],
-                               task=cfg["model"]["loss"],
-                               task_options=cfg["model"]["loss_options"])
+                               task=cfg["model"]["task"],
+                               task_options=cfg["model"]["task_options"])
     return model, text, load_image, image_kind
 
 
@@ -129,8 +129,8 @@ def evaluate(model, text, load_image, dataset, rows, seed=0, single_queries=1000
 
 def _setup(cfg, strategy):
     dataset = common.load_dataset(cfg["data"])
-    train_rows = dataset.splits[cfg["data"]["train_split"]]
-    test_rows = dataset.splits[cfg["data"]["test_split"]]
+    train_rows = dataset.splits[cfg["data"]["splits"]["train"]]
+    test_rows = dataset.splits[cfg["data"]["splits"]["test"]]
     return (dataset, train_rows, test_rows) + build(cfg, dataset, train_rows, strategy)
 
 
@@ -159,7 +159,7 @@ def run(cfg, workdir, strategy, export=False):
     def dataset_fn(start_step):
         return pipeline.pair_dataset(load_image, table, plan, plan[1], batch, start_step)
 
-    val_rows = dataset.splits.get(cfg["data"]["val_split"]) if cfg["data"]["val_split"] else None
+    val_rows = dataset.splits.get(cfg["data"]["splits"]["val"]) if cfg["data"]["splits"]["val"] else None
     eval_fn = None
     if val_rows is not None and len(val_rows) and cfg["train"]["eval_every"]:
         eval_fn = lambda m: evaluate(m, text, load_image, dataset, val_rows, cfg["seed"], 200)[0]

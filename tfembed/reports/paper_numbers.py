@@ -76,29 +76,29 @@ PAPERS = [
           REED_T1.format(row="CHAR CNN-RNN", loss="DS-SJE"),
           "recalled (the authors' released model re-evaluates to 54.7 / 45.5 in "
           "rightlit/cvpr2016-rev README)",
-          variant={"text.encoder": "char_cnn_rnn", "model.loss": "ds_sje"},
+          variant={"text.encoder": "char_cnn_rnn", "model.task": "ds_sje"},
           chance=("zsl_top1_per_image", 1 / 50), setting=REED_SETTING),
     Paper("reed2016", ("cub",), "reed_per_image",
           {"zsl_top1_per_image": 56.8, "retrieval_ap@50": 48.7},
           REED_T1.format(row="WORD CNN-RNN", loss="DS-SJE"),
           "secondary (Papers-with-Code entry of arXiv 1605.05395: 56.8 / 48.7; Zhang et al. "
           "2017 Table 2 quotes DS-SJE (D) 56.8)",
-          variant={"text.encoder": "word_cnn_rnn", "model.loss": "ds_sje"},
+          variant={"text.encoder": "word_cnn_rnn", "model.task": "ds_sje"},
           chance=("zsl_top1_per_image", 1 / 50), setting=REED_SETTING),
     Paper("reed2016", ("cub",), "reed_per_image", {"zsl_top1_per_image": 50.4},
           REED_T1.format(row="ATTRIBUTES", loss="DS-SJE") + " (top-1 only)",
           "secondary (Zhang et al. 2017 Table 2 quotes DS-SJE (A) 50.4; Papers-with-Code: "
           "DS-SJE 50.4, DA-SJE 50.9)",
-          variant={"text.encoder": "attributes", "model.loss": "ds_sje"},
+          variant={"text.encoder": "attributes", "model.task": "ds_sje"},
           chance=("zsl_top1_per_image", 1 / 50), setting=REED_SETTING),
     Paper("reed2016", ("cub",), "reed_per_image", {"zsl_top1_per_image": 50.9},
           REED_T1.format(row="ATTRIBUTES", loss="DA-SJE") + " (top-1 only)",
           "secondary (Papers-with-Code entry of arXiv 1605.05395: DA-SJE 50.9)",
-          variant={"text.encoder": "attributes", "model.loss": "da_sje"},
+          variant={"text.encoder": "attributes", "model.task": "da_sje"},
           chance=("zsl_top1_per_image", 1 / 50), setting=REED_SETTING),
     Paper("reed2016", ("cub",), "reed_per_image", {"zsl_top1_per_image": 44.1},
           REED_T1.format(row="BAG-OF-WORDS", loss="DS-SJE") + " (top-1 only)", "recalled",
-          variant={"text.encoder": "bow", "model.loss": "ds_sje"},
+          variant={"text.encoder": "bow", "model.task": "ds_sje"},
           chance=("zsl_top1_per_image", 1 / 50), setting=REED_SETTING),
     Paper("reed2016", ("flowers",), "reed_per_image",
           {"zsl_top1_per_image": 65.6, "retrieval_ap@50": 59.6},
@@ -106,7 +106,7 @@ PAPERS = [
           "secondary, row uncertain (Papers-with-Code lists 65.6 / 59.6 under 'Word CNN-RNN'; "
           "the authors' released char-CNN-RNN model re-evaluates to 63.7 / 57.3 in "
           "rightlit/cvpr2016-rev README)",
-          variant={"text.encoder": "char_cnn_rnn", "model.loss": "ds_sje"},
+          variant={"text.encoder": "char_cnn_rnn", "model.task": "ds_sje"},
           chance=("zsl_top1_per_image", 1 / 20), setting=FLOWERS_SETTING),
 
     # -- Zhang, Xiang, Gong 2017 (DEM). GBU: not in the CVPR paper, from the authors' README.

@@ -18,6 +18,7 @@ import re
 import shlex
 import sys
 
+from tfembed.config import moved_key
 from tfembed.errors import DataError
 from tfembed.reports.paper_numbers import NO_PAPER, PAPERS, RECIPE_SCOPE
 
@@ -50,7 +51,7 @@ BASELINES = {  # recipe -> [(metric suffix, label)] written into the same result
                ("frequency_prior", "word-frequency prior")],
 }
 VARIANT = {  # recipe -> config keys that name the variant
-    "reed2016": ["model.loss", "text.encoder"], "zhang2017": ["semantic_side", "method"],
+    "reed2016": ["model.task", "text.encoder"], "zhang2017": ["semantic_side", "method"],
     "karpathy2015": ["model.kind", "image.regions"], "wang2016": ["text.features"],
     "karpathy2015_captions": ["model.cell", "decode.beam"], "gordo2017": ["model.primary"],
     "wsabie": ["labels.source"], "devise": ["labels.word_vectors"],
@@ -59,7 +60,7 @@ STATIC = {  # deviations that hold for every run of a recipe
     "reed2016": ["one feature vector per image (the paper trains on 10 crops / flips of each)"],
     "gordo2017": ["relevance = tf-idf of the run's own captions (Snowball stems)"],
 }
-COMMAND_KEYS = ("data.dataset", "data.features", "text.encoder", "model.loss", "text.rnn_cell",
+COMMAND_KEYS = ("data.dataset", "data.features", "text.encoder", "model.task", "text.rnn_cell",
                 "model.cell", "model.kind", "image.tower", "image.regions", "text.features",
                 "model.primary", "labels.word_vectors", "labels.source", "train.steps")
 
@@ -82,6 +83,8 @@ def find_results(paths):
             with open(path) as f:
                 res = json.load(f)
             res["recipe"], res["metrics"], res["config"]  # noqa: B018
+            # Runs of an older config shape are read at the current keys (data.splits, ...).
+            res["config"] = {moved_key(k): v for k, v in res["config"].items()}
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise DataError(f"not a results.json: {err}", path) from None
         out.append((path, res))
@@ -229,7 +232,7 @@ def deviations(res, paper):
     if recipe == "reed2016" and encoder.endswith("cnn_rnn") and cell != "rnn":
         out.append(f"cell: text.rnn_cell={cell} (Reed's CNN-RNN: a plain ReLU RNN over 8 steps, "
                    "reedscot/cvpr2016 modules/FixedRNN.lua)")
-    if recipe == "reed2016" and cfg.get("model.loss_options.violation") == "sum":
+    if recipe == "reed2016" and cfg.get("model.task_options.violation") == "sum":
         out.append("loss: hinges summed over classes (Reed's Torch code; the paper writes a max)")
     if recipe == "karpathy2015_captions" and cfg.get("model.cell") != "simple_rnn":
         out.append(f"cell: model.cell={cfg.get('model.cell')} (paper: simple RNN)")

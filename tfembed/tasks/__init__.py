@@ -28,13 +28,13 @@ TASKS = {
 
 
 def get(name, **options):
-    """The task registered as `name` (model.loss / model.task in a config) with its options."""
+    """The task registered as `name` (model.task / model.task in a config) with its options."""
     if name not in TASKS:
-        raise ConfigError(f"unknown task (model.loss) {name!r}; known: {', '.join(TASKS)}")
+        raise ConfigError(f"unknown task (model.task) {name!r}; known: {', '.join(TASKS)}")
     try:
         return TASKS[name](**options)
     except TypeError as err:
-        raise ConfigError(f"model.loss_options for {name!r}: {err}") from None
+        raise ConfigError(f"model.task_options for {name!r}: {err}") from None
 
 
 __all__ = ["TASKS", "get", "StructuredJoint", "LeastSquares", "Triplet", "BidirectionalRanking",

@@ -25,8 +25,7 @@ from tfembed.errors import CheckpointError, ConfigError
 CONFIG_FILE = "config.json"
 RESUME_MAY_DIFFER = (
     "train.steps", "train.checkpoint_every", "train.log_every", "train.eval_every",
-    "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.test_split",
-    "data.gzsl_split", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
+    "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.splits.test", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
 
 
 def _flat(cfg):
@@ -51,7 +50,8 @@ def _may_differ(key):
 
 def config_differences(recorded, cfg):
     """Keys (not in RESUME_MAY_DIFFER) whose values differ: [(key, recorded, now)]."""
-    old, new = _flat(recorded), _flat(cfg)
+    from tfembed.config import upgrade  # a record of an older shape compares at the new keys
+    old, new = _flat(upgrade(recorded)), _flat(cfg)
     missing = _Absent()
     return [(k, old.get(k, missing), new.get(k, missing)) for k in sorted(set(old) | set(new))
             if not _may_differ(k) and old.get(k, missing) != new.get(k, missing)]
