@@ -4,8 +4,9 @@ the newest intact checkpoint that reads the files on disk instead of trusting th
 Resume rule: a run resumes a checkpoint directory only under the configuration recorded in
 `<checkpoints>/config.json`, except for the keys in RESUME_MAY_DIFFER. Those change how long
 training runs (train.steps: raise it to train longer), how often it logs, saves or evaluates,
-or what happens after training (export, plots, decoding, the test split, the protocol label);
-they never change the model's variables, the training data or the order of its batches.
+or what happens after training (export, plots, decoding, the test split, same-run baselines,
+the protocol label); they never change the model's variables, the training data or the order
+of its batches.
 Anything else (model sizes, text encoder, data source or features, learning rate, seed, ...)
 would resume weights that do not fit the model, or silently mix two experiments: an error.
 A directory without a recorded configuration (older code), or with an unreadable record,
@@ -25,7 +26,8 @@ from tfembed.errors import CheckpointError, ConfigError
 CONFIG_FILE = "config.json"
 RESUME_MAY_DIFFER = (
     "train.steps", "train.checkpoint_every", "train.log_every", "train.eval_every",
-    "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.splits.test", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
+    "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.splits.test",
+    "baselines", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
 
 
 def _flat(cfg):
