@@ -26,8 +26,9 @@ from tfembed.errors import ConfigError
 
 DIRNAME = "exportable"
 # Modules whose Keras layers are registered serialisable: imported before a model is loaded.
-LAYER_MODULES = ("tfembed.models", "tfembed.text", "tfembed.towers.text", "tfembed.towers.backbones",
-                 "tfembed.towers.fisher_vector", "tfembed.layers.pooling", "tfembed.layers.elementwise",
+LAYER_MODULES = ("tfembed.models", "tfembed.text", "tfembed.towers.text",
+                 "tfembed.towers.backbones", "tfembed.towers.fisher_vector",
+                 "tfembed.layers.pooling", "tfembed.layers.elementwise",
                  "tfembed.towers.regions", "tfembed.towers.word_sequence")
 
 
@@ -85,6 +86,9 @@ def load(run_dir):
     with open(os.path.join(root, "export.json")) as f:
         info = json.load(f)
     for module in info.get("modules", []):
+        if not module.startswith("tfembed."):  # a bundle never names code outside tfembed
+            raise ConfigError(f"{root}/export.json: layer module {module!r} is not part of "
+                              f"tfembed; refusing to import it")
         importlib.import_module(module)
     model = keras.saving.load_model(os.path.join(root, "model.keras"), compile=False)
     preprocessor = (TextPreprocessor.load(root)
