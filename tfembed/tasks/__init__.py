@@ -28,7 +28,7 @@ TASKS = {
 
 
 def get(name, **options):
-    """The task registered as `name` (model.task / model.task in a config) with its options."""
+    """The task registered as `name` (model.task in a config) with its options."""
     if name not in TASKS:
         raise ConfigError(f"unknown task (model.task) {name!r}; known: {', '.join(TASKS)}")
     try:
