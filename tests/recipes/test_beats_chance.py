@@ -8,8 +8,8 @@ closed form exists (NDCG / PCC on a given relevance matrix), read from the run's
 embedding scored on the same relevance. Each bound is below the lowest of three measured seeds
 (0, 1, 2), whose values are in the test's comment. CPU seconds were measured with
 time.process_time around `run` (2 cores shared with other jobs, so wall time was 1-5x that);
-the whole file took 118 s CPU with devise at 300 steps of batch 8 (user + system, with
-pytest and the TensorFlow import); devise at 500 steps of batch 32 adds ~22 s.
+the whole file took 133 s CPU, 142 s wall (user + system, with pytest and the TensorFlow
+import).
 
 No family is marked xfail: the short runs of reed2016, devise and zhang2017 had collapsed
 onto one unseen class at 24 classes / batch 8 / early-stopped DEM; the settings that learn are
