@@ -34,7 +34,8 @@ def get_config(data="synthetic_scenes", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "gordo2017", "protocol": "tfidf_caption_relevance", "seed": 0, "plot": True,
-        "data": {"source": data, "root": None, "splits": {"train": "train", "val": None, "test": "test"}},
+        "data": {"source": data, "root": None,
+                 "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper fine-tunes a ResNet-101 R-MAC; on flickr8k we use fixed precomputed
         # (already pooled) features + the learned projection, on synthetic scenes a small CNN
         # trained from scratch with R-MAC over its last conv map.

@@ -29,7 +29,8 @@ def get_config(data="synthetic_scenes", smoke=False):
     classes = data == "synthetic_birds"
     cfg = {
         "recipe": "wsabie", "protocol": "tfidf_caption_relevance", "seed": 0,
-        "data": {"source": data, "root": None, "splits": {"train": "train", "val": None, "test": "test"}},
+        "data": {"source": data, "root": None,
+                 "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper uses fixed image features; the synthetic images have no pretrained
         # backbone, so there a small CNN is trained jointly in front of the linear map.
         # Synthetic images are downsized to 32x32 so the run fits 10 minutes on 2 CPU cores.
