@@ -69,8 +69,8 @@ def _with_weights(model, seed):
 
 
 def test_description_encoder_ignores_padding():
-    # Padding (id 0) after a description changes neither the Bi-LSTM (the backward direction
-    # starts at the last word) nor the mean over words (taken over the real words only): the
+    # Padding (id 0) after a description changes neither direction of the Bi-LSTM (the
+    # forward one stops, the backward one starts, at the last real word): the
     # same description without padding -- a model of max_length 3, same weights -- and with 2
     # or 9 padding positions gives the same output.
     ids = [2, 5, 3]
@@ -88,3 +88,39 @@ def test_description_encoder_ignores_padding():
         # move, as it does when a real word takes a padding position
         row[0, 3] = 4
         assert not np.allclose(np.asarray(padded({"ids": row}))[0], want, atol=1e-4)
+
+
+def _lstm_final_state(x, kernel, recurrent, bias):
+    """Keras LSTM (gates i, f, c, o; sigmoid / tanh) over the rows of x: the last h."""
+    units = recurrent.shape[0]
+    h, c = np.zeros(units), np.zeros(units)
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    for t in range(len(x)):
+        z = x[t] @ kernel + h @ recurrent + bias
+        i, f, g, o = (z[k * units:(k + 1) * units] for k in range(4))
+        c = sig(f) * c + sig(i) * np.tanh(g)
+        h = sig(o) * np.tanh(c)
+    return h
+
+
+def test_description_encoder_uses_the_final_states_of_both_directions():
+    # Zhang et al. 2017 Sec. 3.2 (c): f(W_fwd h_fwd + W_bwd h_bwd), h_fwd the forward state
+    # after the last real word, h_bwd the backward state after reading back to the first;
+    # padding is not read. A NumPy LSTM over the real words with the model's weights.
+    ids = [2, 5, 3, 6]
+    model = _with_weights(semantic.description_encoder(7, 9, 4, embed_dim=5, units=6), 1)
+    row = np.zeros((1, 9), np.int64)
+    row[0, :4] = ids
+    got = np.asarray(model({"ids": row}))[0]
+    emb = model.get_layer("word_embedding").get_weights()[0][ids]
+    fk, fr, fb, bk, br, bb = model.get_layer("bilstm").get_weights()
+    h = np.concatenate([_lstm_final_state(emb, fk, fr, fb),
+                        _lstm_final_state(emb[::-1], bk, br, bb)])
+    w, b = model.get_layer("fc_out").get_weights()
+    want = np.maximum(h @ w + b, 0.0)
+    assert np.abs(want).max() > 0.1
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # The mean over words (the earlier encoder) is a different function of the same weights.
+    mean = semantic.description_encoder(7, 9, 4, embed_dim=5, units=6, pooling="mean")
+    mean.set_weights(model.get_weights())
+    assert not np.allclose(np.asarray(mean({"ids": row}))[0], got, atol=1e-3)

@@ -71,7 +71,7 @@ class SemanticSide:
         if self.kind == "descriptions":
             return towers.description_encoder(self.preprocessor.vocabulary_size(), c["max_words"],
                                               visual_dim, c["word_dim"], c["rnn_units"],
-                                              weight_decay=wd)
+                                              weight_decay=wd, pooling=c["bilstm_pooling"])
         if self.kind == "fusion":
             return towers.fusion_mlp({k: v.shape[1] for k, v in self.tables.items()}, visual_dim,
                                      c["hidden_dim"], weight_decay=wd)

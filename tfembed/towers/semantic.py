@@ -11,23 +11,11 @@ the model adds it to the loss (`model.losses`).
 
 import keras
 
+from tfembed.errors import ConfigError
+from tfembed.layers.elementwise import ScaledTanh
+
 SCALED_TANH = (1.7159, 2.0 / 3.0)  # LeCun's scaled tanh, f(x) = 1.7159 tanh(2x/3)
-
-
-@keras.saving.register_keras_serializable(package="tfembed")
-class ScaledTanh(keras.layers.Layer):
-    """a * tanh(b * x) (LeCun's scaled tanh with the default (a, b)); a registered layer, so
-    a saved model loads without unsafe Lambda deserialisation."""
-
-    def __init__(self, a=SCALED_TANH[0], b=SCALED_TANH[1], **kwargs):
-        super().__init__(**kwargs)
-        self.a, self.b = float(a), float(b)
-
-    def call(self, x):
-        return self.a * keras.ops.tanh(self.b * x)
-
-    def get_config(self):
-        return {**super().get_config(), "a": self.a, "b": self.b}
+BILSTM_POOLINGS = ("final_states", "mean")  # semantic.bilstm_pooling
 
 
 def _dense(units, name, weight_decay, activation=None):
@@ -55,13 +43,23 @@ def fusion_mlp(input_dims, visual_dim, hidden_dim=900, weight_decay=0.0):
 
 
 def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=128,
-                        word_vectors=None, train_word_vectors=True, weight_decay=0.0):
-    """Word ids [N, max_length] of one description (TextPreprocessor output) -> Bi-LSTM,
-    averaged over the words, -> FC + ReLU.
+                        word_vectors=None, train_word_vectors=True, weight_decay=0.0,
+                        pooling="final_states"):
+    """Word ids [N, max_length] of one description (TextPreprocessor output) -> Bi-LSTM ->
+    FC + ReLU into the visual space.
+
+    pooling="final_states" is Zhang et al. 2017 Sec. 3.2 (c): f(W_fwd h_fwd + W_bwd h_bwd)
+    with h_fwd / h_bwd the final hidden states of the forward and backward LSTMs (the forward
+    one at the last real word, the backward one at the first: padding is masked), f = ReLU;
+    one Dense over [h_fwd; h_bwd] is that sum. pooling="mean" averages both directions'
+    outputs over the real words instead (this library's earlier encoder).
 
     `word_vectors` ([vocab_size, dim], e.g. Word2Vec on the training descriptions) initialises
     the word embedding; otherwise it is learned from scratch with `embed_dim` dimensions.
     """
+    if pooling not in BILSTM_POOLINGS:
+        raise ConfigError(f"semantic.bilstm_pooling must be one of {BILSTM_POOLINGS}, "
+                          f"got {pooling!r}")
     inputs = keras.Input((int(max_length),), dtype="int64", name="ids")
     dim = embed_dim if word_vectors is None else word_vectors.shape[1]
     emb = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="word_embedding",
@@ -69,9 +67,11 @@ def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=
     x = emb(inputs)
     if word_vectors is not None:
         emb.set_weights([word_vectors])
-    x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True),
+    final = pooling == "final_states"
+    x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=not final),
                                    name="bilstm")(x)
-    x = keras.layers.GlobalAveragePooling1D(name="mean_over_words")(x)  # mask-aware
+    if not final:
+        x = keras.layers.GlobalAveragePooling1D(name="mean_over_words")(x)  # mask-aware
     outputs = _dense(visual_dim, "fc_out", weight_decay, "relu")(x)
     return keras.Model(inputs, outputs, name="description_to_visual")
 
