@@ -88,7 +88,8 @@ class Trainer:
             except (ValueError, AssertionError) as err:
                 raise CheckpointError(
                     f"{prefix} does not fit this model ({str(err).strip()[:300]}); it was made "
-                    f"under another configuration: use another --workdir") from None
+                    f"under another configuration or by an older tfembed (before the one "
+                    f"JointEmbedding model): use another --workdir") from None
         if self.config is not None and is_chief():
             checkpoints.record_config(self.config, self.ckpt_dir)
         return int(self.step.numpy())
