@@ -152,8 +152,3 @@ def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return [f"query plot: {path}"]
-
-
-def _example_image_bytes(size):
-    import tensorflow as tf
-    return tf.io.encode_png(tf.zeros(list(size) + [3], tf.uint8)).numpy()

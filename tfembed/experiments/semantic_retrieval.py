@@ -21,7 +21,8 @@ from tfembed.evaluators.semantic_ranking import (  # noqa: F401  (imported from 
 from tfembed.evaluators import semantic_ranking
 from tfembed.experiments import common
 from tfembed.experiments import semantic_retrieval_parts as parts
-from tfembed.experiments.semantic_retrieval_export import export_run, save_bundle
+from tfembed.experiments.semantic_retrieval_export import save_bundle
+from tfembed.export import run_bundle
 
 SETTINGS = {"v_v": 0.0, "vt_v": 1.0, "vt_vt": 1.0}  # setting -> text weight of its model
 
@@ -155,7 +156,7 @@ def run(cfg, workdir, strategy, export=False):
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
     save_bundle(cfg, workdir, models[primary], data, rows)  # `tfembed export RUN_DIR`
     if export:
-        results["export"] = export_run(workdir)
+        results["export"] = run_bundle.export_run(workdir)
     if cfg["plot"]:  # last: a failing plot is a warning
         def plot():
             path = os.path.join(workdir, "ndcg_pcc_curves.png")

@@ -23,8 +23,3 @@ def save_bundle(cfg, workdir, model, data, rows):
         gallery=([data.dataset.image_ids[r] for r in rows], np.asarray(gallery, np.float32)),
         k=cfg["export"]["top_k"], model_name=cfg["recipe"],
         example_texts=data.dataset.texts[rows[0]][:2], endpoints=[sig.RETRIEVE_IMAGE_TEXT])
-
-
-def export_run(workdir, version=None):
-    """Publish the run's bundle under workdir/export/ (as `tfembed export RUN_DIR` does)."""
-    return run_bundle.export_run(workdir, version)
