@@ -24,7 +24,7 @@ def ridge(inputs, targets, lam):
     return np.linalg.solve(x.T @ x + lam * np.eye(d), x.T @ y)
 
 
-def _cosine(a, b):  # the library's scorers, not a second implementation
+def cosine(a, b):  # the library's scorers, not a second implementation
     return np.asarray(scorers.cosine(np.asarray(a, np.float64), np.asarray(b, np.float64)))
 
 
@@ -46,7 +46,7 @@ class VisualToSemanticRegression:
         return self
 
     def scores(self, features, semantics):
-        return _cosine(np.asarray(features, np.float64) @ self.w, np.asarray(semantics, np.float64))
+        return cosine(np.asarray(features, np.float64) @ self.w, np.asarray(semantics, np.float64))
 
 
 class SemanticToVisualRegression:

@@ -11,32 +11,36 @@ map is refitted on every training description.
 
 import numpy as np
 
-from tfembed import scorers
-from tfembed.baselines.closed_form import ridge
+from tfembed.baselines.closed_form import cosine, ridge
 from tfembed.text import TextPreprocessor
 
 LAMBDAS = (0.1, 1.0, 10.0, 100.0)
 DEFAULT_LAMBDA = 1.0  # with fewer than 4 seen classes
 
 
-def cosine(a, b):  # tfembed.scorers.cosine on float64 NumPy arrays
-    return np.asarray(scorers.cosine(np.asarray(a, np.float64), np.asarray(b, np.float64)))
-
-
 class TfidfRidge:
     def __init__(self, vocab_size=10000, lam=None):
         self.vocab_size, self.lam = vocab_size, lam
 
-    def _tfidf(self, texts):
-        counts = np.asarray(self.pre(np.asarray(texts, object)))[:, 1:]  # column 0: unknown
+    def _counts(self, texts):
+        return np.asarray(self.pre(np.asarray(texts, object)))[:, 1:]  # column 0: unknown
+
+    def _weigh(self, counts):
         x = np.log1p(counts) * self.idf
         return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
-    def _fit(self, texts, targets, lam):
+    def _tfidf(self, texts):
+        return self._weigh(self._counts(texts))
+
+    def _fit_tfidf(self, texts):
+        """Fit the vocabulary and idf on `texts`; returns their tf-idf rows (one count pass)."""
         self.pre = TextPreprocessor(output="counts", vocab_size=self.vocab_size).adapt(texts)
-        df = (np.asarray(self.pre(np.asarray(texts, object)))[:, 1:] > 0).sum(0)
-        self.idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
-        self.w = ridge(self._tfidf(texts), targets, lam)
+        counts = self._counts(texts)
+        self.idf = np.log((1.0 + len(texts)) / (1.0 + (counts > 0).sum(0))) + 1.0
+        return self._weigh(counts)
+
+    def _fit(self, texts, targets, lam):
+        self.w = ridge(self._fit_tfidf(texts), targets, lam)
         return self
 
     def fit(self, texts, text_labels, targets, seed=0):
@@ -55,10 +59,11 @@ class TfidfRidge:
         held = np.random.default_rng(seed).permutation(classes)[:max(2, len(classes) // 5)]
         out = np.isin(labels, held)
         texts = np.asarray(texts, object)
+        fitted = self._fit_tfidf(texts[~out])  # one tf-idf for every lambda
+        held_out = self._tfidf(texts[out])
         best = None
         for lam in LAMBDAS:
-            self._fit(texts[~out], targets[~out], lam)
-            mapped = self.embed_texts(texts[out])
+            mapped = held_out @ ridge(fitted, targets[~out], lam)
             protos = np.stack([mapped[labels[out] == c].mean(0) for c in held])
             # Each held-out description's own image target stands in for the image.
             pred = held[np.argmax(cosine(targets[out], protos), axis=1)]
