@@ -10,9 +10,11 @@ import pytest
 import tensorflow as tf
 
 from tfembed.experiments import label_embedding
-from tfembed.export import run_bundle, signatures as sig
+from tfembed.export import run_bundle
 from tfembed.export.run_export import export_run
 from tfembed.recipe import run_recipe
+
+from tests.recipes.label_export_checks import assert_serves_like
 
 
 def test_synthetic_birds_smoke_and_export(tmp_path, monkeypatch):
@@ -31,17 +33,7 @@ def test_synthetic_birds_smoke_and_export(tmp_path, monkeypatch):
     assert len(names) == 12 and len(model.label_texts) == 8  # every class; trained on seen
     np.testing.assert_allclose(np.linalg.norm(prototypes, axis=1), 1.0, rtol=1e-5)
     loaded = tf.saved_model.load(export_run(str(tmp_path))["export"])
-    pixels = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
-    pngs = tf.stack([tf.io.encode_png(p) for p in pixels])
-    want = np.asarray(model.encode_image(pixels.astype(np.float32)))
-    got = loaded.signatures[sig.EMBED_IMAGE](**{sig.IMAGE: pngs})[sig.EMBEDDING].numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    out = loaded.signatures[sig.CLASSIFY_PROTOTYPES](**{sig.IMAGE: pngs})
-    scores = want @ np.asarray(model.encode_text(np.arange(12))).T
-    np.testing.assert_allclose(out[sig.SCORES].numpy(), scores, rtol=1e-4, atol=1e-4)
-    assert [c.decode() for c in out[sig.CLASSES].numpy()] == \
-        [names[i] for i in np.argmax(scores, axis=1)]
-
+    assert_serves_like(loaded, model, model.encode_text(np.arange(12)), names)
 
 def test_class_name_words_use_the_word_tokenizer():
     words = label_embedding._name_words

@@ -9,9 +9,11 @@ import pytest
 import tensorflow as tf
 
 from tfembed.experiments import label_embedding
-from tfembed.export import run_bundle, signatures as sig
+from tfembed.export import run_bundle
 from tfembed.export.run_export import export_run
 from tfembed.recipe import run_recipe
+
+from tests.recipes.label_export_checks import assert_serves_like
 
 
 @pytest.fixture
@@ -46,15 +48,7 @@ def test_caption_terms_smoke_and_export(tmp_path, trained):
     labels = np.asarray(model.encode_text(model.label_texts))
     assert f"({len(names)})" in res["notes"][0] and labels.shape[0] == len(names)
     loaded = tf.saved_model.load(path)
-    pixels = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
-    pngs = tf.stack([tf.io.encode_png(p) for p in pixels])
-    want = np.asarray(model.encode_image(pixels.astype(np.float32)))
-    got = loaded.signatures[sig.EMBED_IMAGE](**{sig.IMAGE: pngs})[sig.EMBEDDING].numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    out = loaded.signatures[sig.CLASSIFY_PROTOTYPES](**{sig.IMAGE: pngs})
-    np.testing.assert_allclose(out[sig.SCORES].numpy(), want @ labels.T, rtol=1e-4, atol=1e-4)
-    assert [c.decode() for c in out[sig.CLASSES].numpy()] == \
-        [names[i] for i in np.argmax(want @ labels.T, axis=1)]
+    assert_serves_like(loaded, model, labels, names)
     ids, gallery = trained["gallery"]
     assert len(ids) == len(gallery) == 24  # the smoke test images, as a retrieve gallery
 
