@@ -12,7 +12,8 @@ ids ("text_id"), so the task's default pairing builds the positives.
 """
 
 from tfembed.errors import ConfigError
-from tfembed.experiments.image_sentence_parts import ImageInput, TextInput
+from tfembed.experiments.image_input import ImageInput
+from tfembed.experiments.image_sentence_parts import TextInput
 from tfembed.models import JointEmbedding
 
 KINDS = {"two_branch": ("dot", "structure_preserving"),  # the papers' (scorer, task)

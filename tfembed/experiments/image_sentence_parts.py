@@ -1,20 +1,16 @@
 """Building blocks of the image-sentence recipes: the text side (one `TextPreprocessor` for
-fitting and serving, then a text tower), the image side (pixels, region crops, or features
-from a data set or a frozen CNN; the serving image tower), batch plans."""
+fitting and serving, then a text tower) and the batch plans. The image side is image_input.py."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.layers.two_branch import embedding_branch
 from tfembed.text import TextPreprocessor
 from tfembed.towers import fisher_vector
-from tfembed.towers import regions as region_lib
 from tfembed.towers import text as text_towers
 from tfembed.towers import word_vectors as wv
-from tfembed.towers.image import build_image_tower
 from tfembed.towers.word_sequence import TfIdf, brnn_word_encoder, mean_word_vectors
 
 
@@ -81,82 +77,6 @@ class TextInput:
             inputs, x = base.input, base.output
         branch = embedding_branch(x.shape[-1], name="text_branch", **cfg["branch"])
         return keras.Model(inputs, branch(x), name="text_tower")
-
-
-class ImageInput:
-    """`load(row) -> image tower input` for every row, the image tower, and the serving path.
-
-    Trainable pixel towers see pixels (two_branch) or region crops of the data set's boxes
-    (alignment); a frozen CNN (`image.frozen`) is run once here and the tower trains on its
-    features, as the papers did. Served images arrive as bytes without boxes: `serving`
-    gives the export's image input and, where the tower does not start from it, a serving
-    tower (fixed grid cut in the graph, the frozen CNN, then the trained tower).
-    """
-
-    def __init__(self, cfg, dataset, kind):
-        icfg = cfg["image"]
-        self.kind, self.frozen = kind, icfg["frozen"]
-        self.crop, self.max_regions, self.grid = tuple(icfg["crop_size"]), icfg["max_regions"], icfg["grid"]
-        use_features = icfg["tower"] == "features"
-        if use_features and dataset.features is None:
-            raise ConfigError("image.tower=features but the data set has no features "
-                              "(set data.features=FILE)")
-        size = None if use_features else tuple(icfg["size"])
-        load, self.source_kind = pipeline.image_source(dataset, np.arange(dataset.num_images), size)
-        self.boxes = None
-        if kind == "alignment" and not use_features:
-            self.boxes = region_lib.region_table(
-                dataset.boxes if icfg["regions"] == "boxes" else None, dataset.num_images,
-                self.max_regions, self.grid)
-            table, load_pixels = tf.constant(self.boxes), load
-            load = lambda i: region_lib.crop_regions(load_pixels(i), tf.gather(table, i), self.crop)  # noqa: E731
-        self.cnn = None if use_features else build_image_tower(
-            icfg["tower"], (*(self.crop if kind == "alignment" else size), 3), **icfg["options"])
-        self.load = load
-        if self.frozen and self.cnn is not None:
-            self.cnn.trainable = False
-            feats = self._run_cnn(dataset.num_images)
-            self.load = lambda i, t=tf.constant(feats): tf.gather(t, i)
-
-    def _run_cnn(self, n):
-        out = []
-        for x in pipeline.image_batches(self.load, np.arange(n), 32):
-            if self.kind == "alignment":
-                shape = tf.shape(x)
-                flat = tf.reshape(x, tf.concat([[-1], shape[2:]], 0))
-                y = self.cnn(flat, training=False)
-                out.append(tf.reshape(y, [shape[0], shape[1], -1]).numpy())
-            else:
-                out.append(self.cnn(x, training=False).numpy())
-        return np.concatenate(out)
-
-    def input_shape(self):
-        return tuple(self.load(tf.constant(0, tf.int64)).shape)
-
-    def tower(self, cfg, embed_dim):
-        """Keras model over `load`'s output -> region vectors [N, R, D] or unit vectors [N, D]."""
-        trainable_cnn = None if (self.cnn is None or self.frozen) else self.cnn
-        if self.kind == "alignment":
-            return region_lib.region_encoder(trainable_cnn, self.input_shape(), embed_dim,
-                                             name="image_tower")
-        inputs = keras.Input(self.input_shape(), name="image")
-        x = trainable_cnn(inputs) if trainable_cnn is not None else inputs
-        branch = embedding_branch(x.shape[-1], name="image_branch", **cfg["text"]["branch"])
-        return keras.Model(inputs, branch(x), name="image_tower")
-
-    def serving(self, tower):
-        """(export image input, serving image tower or None = the model's own tower)."""
-        kind, size = self.source_kind
-        if kind == "features":
-            return (kind, size), None
-        frozen = self.cnn if self.frozen else None
-        if self.kind == "alignment":
-            grid = region_lib.region_table(None, 1, self.max_regions, self.grid)[0]
-            return (kind, size), region_lib.serving_region_tower(tower, size, grid, self.crop, frozen)
-        if frozen is None:
-            return (kind, size), None
-        pixels = keras.Input((*size, 3), name="pixels")
-        return (kind, size), keras.Model(pixels, tower(frozen(pixels)), name="serving_image_tower")
 
 
 def batch_plan(rows, counts, steps, batch, per_image, seed):
