@@ -1,0 +1,97 @@
+"""What the Python API says when an export cannot do what is asked, and a gallery index
+beside an export: both back ends."""
+
+import json
+import socket
+
+import numpy as np
+import pytest
+
+import tfembed
+from tests.api.exports import GALLERY_IDS, PROTOTYPES, TEXTS, Exported, tiny_model
+from tfembed.api import SignatureError
+from tfembed.errors import DataError, TfembedError
+
+
+@pytest.fixture(scope="module")
+def no_text_export(tmp_path_factory):
+    """A run whose export has no text side (as WSABIE/DeViSE with attributes): image +
+    prototypes only, with the results.json a recipe leaves beside it."""
+    from tfembed.export.model_export import export_model
+
+    run = tmp_path_factory.mktemp("run")
+    model, _ = tiny_model("features")
+    protos = np.asarray(model.encode_image(np.eye(3, 5, dtype="float32")))
+    export_model(model, str(run / "export"), ("features", 5), prototypes=(PROTOTYPES, protos))
+    (run / "results.json").write_text(json.dumps({
+        "recipe": "wsabie", "dataset": "synthetic_birds", "command": ["recipes/wsabie.py"]}))
+    return str(run / "export")
+
+
+@pytest.fixture(params=["load", "connect"])
+def no_text(request, no_text_export, servers):
+    if request.param == "load":
+        yield tfembed.load(no_text_export)
+        return
+    with tfembed.connect(f"127.0.0.1:{servers(no_text_export).port}", "tiny") as remote:
+        yield remote
+
+
+def test_a_missing_signature_says_what_the_export_has(no_text):
+    rows = np.eye(2, 5, dtype="float32")
+    with pytest.raises(SignatureError, match="no classify signature.*classify_prototypes"):
+        no_text.classify(rows, ["a red bird"])
+    with pytest.raises(SignatureError, match="no embed_text signature"):
+        no_text.embed_text(["a red bird"])
+    with pytest.raises(SignatureError, match="no retrieve signature"):
+        no_text.search("a red bird")
+    assert no_text.classify(rows).shape == (2, len(PROTOTYPES))  # what it can do still works
+
+
+def test_in_process_the_message_names_the_run_and_the_reason(no_text_export):
+    with pytest.raises(SignatureError, match=r"recipe wsabie on synthetic_birds.*not free text"
+                       r".*without class_texts"):
+        tfembed.load(no_text_export).classify(np.eye(1, 5, dtype="float32"), ["a red bird"])
+    with pytest.raises(SignatureError, match="no baked-in gallery"):
+        tfembed.load(no_text_export).gallery()
+
+
+def test_a_path_without_an_export_is_an_error_naming_it(tmp_path):
+    with pytest.raises(DataError, match="nowhere.*does not exist"):
+        tfembed.load(str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="no numbered version"):
+        tfembed.load(str(tmp_path))
+
+
+def test_connect_to_no_server_fails_at_connect():
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(TfembedError, match=f"UNAVAILABLE.*'tiny' at 127.0.0.1:{port}|"
+                       f"'tiny' at 127.0.0.1:{port}.*UNAVAILABLE"):
+        tfembed.connect(f"127.0.0.1:{port}", "tiny", retries=0, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    """An export with a brute-force gallery index of k=5 beside it (its retrieve has k=3)."""
+    from tfembed.index import gallery_index
+    from tfembed.index.model_files import index_dir
+
+    exported = Exported(tmp_path_factory.mktemp("indexed") / "export", "features")
+    index = gallery_index.build(GALLERY_IDS, exported.gallery, "cosine", backend="brute_force",
+                                k=5)
+    index.save(index_dir(exported.version))
+    return exported
+
+
+@pytest.mark.parametrize("backend", ["load", "connect"])
+def test_search_uses_the_index_beside_the_export(indexed, servers, backend):
+    model = (tfembed.load(indexed.base) if backend == "load" else
+             tfembed.connect(f"127.0.0.1:{servers(indexed.base).port}", "tiny"))
+    with model:
+        ids, scores = model.search(TEXTS[2], k=5)  # deeper than the in-graph retrieve's 3
+    expected = indexed.score(indexed.gallery, indexed.text(TEXTS[2:3]))[:, 0]
+    order = np.argsort(-expected)
+    assert list(ids) == [GALLERY_IDS[i] for i in order]
+    np.testing.assert_allclose(scores, expected[order], rtol=1e-4, atol=1e-5)
