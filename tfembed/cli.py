@@ -1,11 +1,45 @@
 """The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `caption`,
-`index build`, `search`, `embed`, `serve`, `query`."""
+`index build`, `search`, `embed`, `serve`, `query`.
+
+TensorFlow's C++ log lines are hidden unless `--verbose` is given (anywhere on the line);
+`tfembed --version` prints the version."""
 
 import argparse
 import json
 import sys
 
 from tfembed.errors import TfembedError
+
+VERBOSE = "--verbose"
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; every option with a default says it: "(default: X)".
+
+    Defaults of None, False and [] mean "not given" and are left out, as is a default the help
+    text already explains ("default: ...").
+    """
+
+    def _format_action(self, action):
+        if action.help is None and self._shows_default(action):
+            import copy
+
+            action = copy.copy(action)
+            action.help = "(default: %(default)s)"
+        return super()._format_action(action)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if self._shows_default(action) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+    @staticmethod
+    def _shows_default(action):
+        unset = (action.default is None or action.default is False or action.default == []
+                 or action.default == argparse.SUPPRESS)
+        return bool(action.option_strings) and not unset and "default" not in (
+            action.help or "").lower()
 
 
 def parse_overrides(items):
@@ -54,17 +88,26 @@ def _caption(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="tfembed", description=__doc__)
+    from tfembed import __version__
+
+    parser = argparse.ArgumentParser(prog="tfembed", description=__doc__,
+                                     formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tfembed {__version__}")
+    parser.add_argument(VERBOSE, action="store_true", help="show TensorFlow's C++ log lines "
+                        "(hidden by default); accepted anywhere on the command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    data_p = sub.add_parser("data", help="inspect data sources")
+    def add(subparsers, name, **kwargs):
+        return subparsers.add_parser(name, formatter_class=HelpFormatter, **kwargs)
+
+    data_p = add(sub, "data", help="inspect data sources")
     data_sub = data_p.add_subparsers(dest="data_command", required=True)
-    stats = data_sub.add_parser("stats", help="print a JSON summary of a data source")
+    stats = add(data_sub, "stats", help="print a JSON summary of a data source")
     stats.add_argument("--source", required=True)
     stats.add_argument("--root", default=None, help="data directory (not needed for synthetic_*)")
     stats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     stats.set_defaults(func=_data_stats)
-    records = data_sub.add_parser("tfrecords", help="convert a data source to sharded TFRecords")
+    records = add(data_sub, "tfrecords", help="convert a data source to sharded TFRecords")
     records.add_argument("--source", required=True)
     records.add_argument("--root", default=None)
     records.add_argument("--out", required=True, help="output directory (shards + manifest.json)")
@@ -73,14 +116,14 @@ def build_parser():
     records.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     records.set_defaults(func=_data_tfrecords)
 
-    export_p = sub.add_parser("export", help="export a finished run directory as a new "
-                              "SavedModel version under RUN_DIR/export/")
+    export_p = add(sub, "export", help="export a finished run directory as a new "
+                   "SavedModel version under RUN_DIR/export/")
     export_p.add_argument("run_dir")
     export_p.add_argument("--version", type=int, default=None)
     export_p.set_defaults(func=_export)
 
-    caption_p = sub.add_parser("caption", help="caption image files with an exported "
-                               "SavedModel's `generate` signature (prints JSON {image: caption})")
+    caption_p = add(sub, "caption", help="caption image files with an exported "
+                    "SavedModel's `generate` signature (prints JSON {image: caption})")
     caption_p.add_argument("--model", required=True, help="SavedModel version directory, or an "
                            "export directory of numbered versions (the newest is used)")
     caption_p.add_argument("images", nargs="+", metavar="IMAGE")
@@ -100,6 +143,11 @@ def build_parser():
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    from tfembed import quiet
+
+    # Before any command imports TensorFlow (an import hook: nothing is imported here).
+    quiet.install(verbose=VERBOSE in argv)
+    argv = [a for a in argv if a != VERBOSE]  # the sub-commands' own parsers do not know it
     try:
         if argv and argv[0] == "serve":
             from tfembed.serving.server import main as serve_main

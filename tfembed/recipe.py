@@ -3,7 +3,10 @@
     python recipes/NAME.py [--data SOURCE] [--data-dir DIR] [--workdir DIR] [--smoke]
                            [--set key=value ...] [--strategy default|mirrored|multi_worker]
                            [--export] [--tune random|bayesian|hyperband [--max-trials N]]
-                           [--retrain-best]
+                           [--retrain-best] [--verbose]
+
+TensorFlow's C++ log lines are hidden unless --verbose is given (tfembed.quiet, applied when
+the recipe imports tfembed, before TensorFlow).
 """
 
 import argparse
@@ -34,8 +37,10 @@ def run_recipe(name, argv):
 
 
 def build_parser(name, doc):
+    from tfembed.cli import HelpFormatter
+
     parser = argparse.ArgumentParser(prog=f"recipes/{name}.py", description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--data", default=None, help="data source (default: the recipe's "
                         "embedded synthetic set)")
     parser.add_argument("--data-dir", default=None, help="root directory of a real data set")
@@ -45,7 +50,8 @@ def build_parser(name, doc):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any configuration value, e.g. train.steps=100")
     parser.add_argument("--strategy", default="default",
-                        choices=["default", "mirrored", "multi_worker"])
+                        choices=["default", "mirrored", "multi_worker"],
+                        help="tf.distribute strategy (mirrored: 2 replicas, also on CPU)")
     parser.add_argument("--export", action="store_true", help="write a SavedModel version "
                         "under <workdir>/export/")
     parser.add_argument("--tune", choices=["random", "bayesian", "hyperband"], default=None,
@@ -55,6 +61,9 @@ def build_parser(name, doc):
     parser.add_argument("--retrain-best", action="store_true", help="train the full recipe "
                         "with <workdir>/best_hyperparameters.json into <workdir>/best/")
     parser.add_argument("--show-config", action="store_true", help="print the config and exit")
+    # Read by tfembed/__init__ before TensorFlow is imported (tfembed.quiet); listed for --help.
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's C++ log "
+                        "lines (hidden by default)")
     return parser
 
 

@@ -85,10 +85,14 @@ def _at_least(low):
 
 
 def add_parsers(sub, parse_overrides):
-    index_p = sub.add_parser("index", help="gallery indexes (faiss / hnswlib) beside an export")
+    from tfembed.cli import HelpFormatter
+
+    index_p = sub.add_parser("index", formatter_class=HelpFormatter,
+                             help="gallery indexes (faiss / hnswlib) beside an export")
     index_sub = index_p.add_subparsers(dest="index_command", required=True)
-    b = index_sub.add_parser("build", help="build an index of gallery embeddings; by default "
-                             "into MODEL/<version>/assets.extra/gallery_index")
+    b = index_sub.add_parser("build", formatter_class=HelpFormatter,
+                             help="build an index of gallery embeddings; by default into "
+                             "MODEL/<version>/assets.extra/gallery_index")
     b.add_argument("--model", help="export directory (newest version) or a version directory")
     b.add_argument("--embeddings", help="embeddings + ids (directory/glob of TFRecord shards "
                    "from `tfembed embed`, or .npz); default: the export's baked-in gallery")
@@ -105,8 +109,8 @@ def add_parsers(sub, parse_overrides):
                    "approximate candidates exactly (0 = off)")
     b.set_defaults(func=lambda a: print(json.dumps(build(a, parse_overrides(a.param)), indent=2)))
 
-    s = sub.add_parser("search", help="search a gallery index with text and/or image queries "
-                       "(prints JSON)")
+    s = sub.add_parser("search", formatter_class=HelpFormatter,
+                       help="search a gallery index with text and/or image queries (prints JSON)")
     s.add_argument("text", nargs="*", help="query texts")
     s.add_argument("--image", action="append", default=[], help="query image file (repeatable)")
     s.add_argument("--model", help="export or version directory (embeds the queries)")
@@ -114,5 +118,5 @@ def add_parsers(sub, parse_overrides):
     s.add_argument("--k", type=_at_least(1), default=None, help="results per query (default: "
                    "the index's k; at most the gallery size)")
     s.add_argument("--rerank", type=_at_least(0), default=None,
-                   help="override the index's re-rank depth")
+                   help="re-rank depth (default: the index's)")
     s.set_defaults(func=lambda a: print(json.dumps(search(a), indent=2)))

@@ -180,23 +180,30 @@ def _tensor_info(info):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="tfembed query", description=__doc__.split("\n")[0])
+    from tfembed.cli import HelpFormatter
+
+    p = argparse.ArgumentParser(prog="tfembed query", description=__doc__.split("\n")[0],
+                                formatter_class=HelpFormatter)
     p.add_argument("--server", default="localhost:8500", help="HOST:PORT of the gRPC API")
     p.add_argument("--model", default="tfembed", help="model name")
-    p.add_argument("--version", type=int, default=None, help="pin a model version")
+    p.add_argument("--version", type=int, default=None, help="pin a model version (default: "
+                   "the newest the server serves)")
     p.add_argument("--timeout", type=float, default=10.0, help="deadline per call, seconds")
-    p.add_argument("--max_message_mb", type=float, default=64)
-    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--max_message_mb", type=float, default=64, help="gRPC message size limit")
+    p.add_argument("--batch_size", type=int, default=64, help="rows per request")
     p.add_argument("--retries", type=int, default=3, help="retries on UNAVAILABLE")
     sub = p.add_subparsers(dest="what", required=True)
-    sub.add_parser("text", help="embed texts").add_argument("texts", nargs="+")
-    sub.add_parser("image", help="embed image files").add_argument("files", nargs="+")
-    cls = sub.add_parser("classify", help="zero-shot classify image files")
+
+    def add(name, help_text):
+        return sub.add_parser(name, help=help_text, formatter_class=HelpFormatter)
+    add("text", "embed texts").add_argument("texts", nargs="+")
+    add("image", "embed image files").add_argument("files", nargs="+")
+    cls = add("classify", "zero-shot classify image files")
     cls.add_argument("files", nargs="+")
     cls.add_argument("--classes", nargs="+", required=True, help="class descriptions")
-    sub.add_parser("retrieve", help="top-K ids for text queries").add_argument("texts", nargs="+")
-    sub.add_parser("metadata", help="signatures of the served model")
-    sub.add_parser("status", help="version states of the model")
+    add("retrieve", "top-K ids for text queries").add_argument("texts", nargs="+")
+    add("metadata", "signatures of the served model")
+    add("status", "version states of the model")
     return p
 
 

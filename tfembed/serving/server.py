@@ -148,30 +148,38 @@ def _bool(value):
 
 
 def build_parser():
+    from tfembed.cli import HelpFormatter
+
     p = argparse.ArgumentParser(prog="tfembed serve", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--port", type=int, default=8500, help="gRPC port (0 = pick a free one)")
     p.add_argument("--rest_api_port", type=int, default=0, help="REST port (0 = no REST)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for all)")
-    p.add_argument("--model_name", default="default")
-    p.add_argument("--model_base_path", default=None)
+    p.add_argument("--model_name", default="default", help="name clients ask for")
+    p.add_argument("--model_base_path", default=None, help="export directory of numbered "
+                   "versions (or give --model_config_file)")
     p.add_argument("--model_config_file", default=None, help="ModelServerConfig text proto")
     p.add_argument("--file_system_poll_wait_seconds", type=float, default=1.0,
                    help="seconds between polls of the base paths (0 = only at start)")
-    p.add_argument("--max_batch_size", type=int, default=None)
+    p.add_argument("--max_batch_size", type=int, default=None, help="rows per request "
+                   f"(default: the batching parameters file's, else {Limits.max_batch_size})")
     p.add_argument("--max_concurrent_requests", type=int, default=8)
-    p.add_argument("--tensorflow_intra_op_parallelism", type=int, default=0)
-    p.add_argument("--tensorflow_inter_op_parallelism", type=int, default=0)
+    p.add_argument("--tensorflow_intra_op_parallelism", type=int, default=0,
+                   help="threads within an op (0 = TF's choice)")
+    p.add_argument("--tensorflow_inter_op_parallelism", type=int, default=0,
+                   help="ops run at once (0 = TF's choice)")
     p.add_argument("--rest_api_num_threads", type=int, default=0,
                    help="REST connections handled at once (0 = max_concurrent_requests + 8)")
     p.add_argument("--rest_api_timeout_in_ms", type=int, default=30000,
                    help="REST: disconnect a client idle this long; predict deadline")
-    p.add_argument("--enable_batching", type=_bool, nargs="?", const=True, default=False)
+    p.add_argument("--enable_batching", type=_bool, nargs="?", const=True, default=False,
+                   help="batch concurrent requests together (default: false)")
     p.add_argument("--batching_parameters_file", default=None,
                    help="TF Serving BatchingParameters text proto (max_batch_size, "
                         "batch_timeout_micros)")
     for field in LIMIT_FLAGS:
-        p.add_argument(f"--{field}", type=int, default=None)
+        p.add_argument(f"--{field}", type=int, default=None,
+                       help=f"per-request limit (default: {getattr(Limits, field)})")
     return p
 
 
