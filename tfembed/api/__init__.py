@@ -8,7 +8,8 @@ Both answer embed_text, embed_image, classify, search and gallery the same way
 (`tfembed.api.base.EmbeddingModel`).
 """
 
-from tfembed.api.base import BadInput, EmbeddingModel, Probabilities, SignatureError
+from tfembed.api.answers import BadInput, Probabilities, SignatureError
+from tfembed.api.base import EmbeddingModel
 
 __all__ = ["load", "connect", "EmbeddingModel", "Probabilities", "SignatureError", "BadInput"]
 

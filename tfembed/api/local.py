@@ -7,7 +7,8 @@ import os
 
 import numpy as np
 
-from tfembed.api.base import BadInput, EmbeddingModel, SignatureError
+from tfembed.api.answers import BadInput, SignatureError
+from tfembed.api.base import EmbeddingModel
 from tfembed.errors import DataError
 from tfembed.export import signatures as sig
 from tfembed.export.versions import GALLERY_FILE, load_saved_model, resolve_version

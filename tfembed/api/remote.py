@@ -3,7 +3,8 @@
 
 import grpc
 
-from tfembed.api.base import BadInput, EmbeddingModel
+from tfembed.api.answers import BadInput, SignatureError
+from tfembed.api.base import EmbeddingModel
 from tfembed.serving.client import Client, ServingClientError
 
 
@@ -46,6 +47,12 @@ class RemoteModel(EmbeddingModel):
     def info(self):
         return {**super().info, "backend": "grpc", "address": self.address,
                 "model": self.model_name, "version": self.version}
+
+    def gallery(self):
+        raise SignatureError(
+            f"{self.where}: the baked-in gallery is not reachable over gRPC (TF Serving's "
+            f"Predict runs signatures, and no signature returns the gallery's embeddings); "
+            f"load the export in process (tfembed.load) to read it")
 
     def close(self):
         self._client.close()
