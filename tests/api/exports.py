@@ -2,7 +2,6 @@
 baked-in gallery and prototypes, served in-process on a free port: the two back ends of the
 Python API (`load`, `connect`) are compared with the Keras model they were exported from."""
 
-
 import keras
 import numpy as np
 import pytest

@@ -77,8 +77,9 @@ def test_classify_without_class_texts_uses_the_baked_in_classes(api):
 
 def test_search_ranks_the_gallery_like_the_model(api):
     model, exported = api
-    ids, scores = model.search("a small grey bird with a red crown", k=2)
-    expected = exported.score(exported.gallery, exported.text(["a small grey bird with a red crown"]))[:, 0]
+    query = "a small grey bird with a red crown"
+    ids, scores = model.search(query, k=2)
+    expected = exported.score(exported.gallery, exported.text([query]))[:, 0]
     order = np.argsort(-expected)
     assert ids.shape == scores.shape == (2,)
     assert list(ids) == [GALLERY_IDS[i] for i in order[:2]]

@@ -3,6 +3,8 @@ beside an export: both back ends."""
 
 import json
 import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -95,3 +97,10 @@ def test_search_uses_the_index_beside_the_export(indexed, servers, backend):
     order = np.argsort(-expected)
     assert list(ids) == [GALLERY_IDS[i] for i in order]
     np.testing.assert_allclose(scores, expected[order], rtol=1e-4, atol=1e-5)
+
+
+def test_import_tfembed_does_not_import_tensorflow():
+    code = ("import sys, tfembed; tfembed.load, tfembed.connect; "
+            "print('tensorflow' in sys.modules, 'tfembed.api' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"], out.stderr
