@@ -82,10 +82,11 @@ def from_run(version_dir, ids):
     path = run_config_path(version_dir)
     if path is None:
         return None
+    from tfembed.config import upgrade
     from tfembed.experiments import common
 
     with open(path) as f:
-        data_cfg = json.load(f)["config"]["data"]
+        data_cfg = upgrade(json.load(f)["config"])["data"]  # older runs: keys moved since
     dataset = common.load_dataset(data_cfg)
     wanted = set(ids)
     rows = {image_id: row for row, image_id in enumerate(dataset.image_ids) if image_id in wanted}

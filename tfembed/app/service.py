@@ -20,7 +20,7 @@ from tfembed.index.model_files import export_gallery, index_dir, serving_info
 
 
 class AppService:
-    def __init__(self, model, version_dir, images=None, k=12, model_label=""):
+    def __init__(self, model, version_dir, images=None, k=None, model_label=""):
         self.model, self.version_dir, self.images = model, version_dir, images
         self.info = serving_info(version_dir)
         self.k = int(k or self.info.get("top_k") or 12)
@@ -103,10 +103,14 @@ class AppService:
                     return [str(n) for n in data["prototype_names"]]
         return []
 
-    def wait(self, timeout=None):
+    def wait(self, timeout=2):
+        """The gallery, or a 503 the page shows while it is still being embedded."""
         self._ready.wait(timeout)
         if self.gallery is None:
-            why = self.progress.message or "still loading"
+            p = self.progress
+            why = (p.message if p.state == "failed" else
+                   f"still embedding the images ({p.done}/{p.total}); try again when the "
+                   f"progress bar is full")
             raise UploadError(f"the gallery is not available: {why}", status=503)
         return self.gallery
 
@@ -126,7 +130,7 @@ class AppService:
 
     def search(self, text, k=None):
         text = check_query(text)
-        gallery = self.wait(60)
+        gallery = self.wait()
         k = check_k(self.k if k is None else k, len(gallery))
         fixed = self.info.get("top_k") or 0  # the in-graph retrieve's own k
         if gallery.baked and (k <= fixed or len(gallery) <= fixed):
@@ -138,7 +142,7 @@ class AppService:
         return {"query": text, "results": self._result(gallery, pairs)}
 
     def similar(self, image_id, k=None):
-        gallery = self.wait(60)
+        gallery = self.wait()
         if image_id not in gallery.row:
             raise UploadError(f"no gallery image with id {image_id!r}", status=404)
         if gallery.index is None:
