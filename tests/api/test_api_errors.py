@@ -104,3 +104,25 @@ def test_import_tfembed_does_not_import_tensorflow():
             "print('tensorflow' in sys.modules, 'tfembed.api' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_recorded_prototype_names_are_the_score_columns(no_text_export):
+    """When assets.extra/tfembed.json lists the prototypes (proposed exporter change), they
+    name classify's columns, in the order the graph's own `classes` output implies."""
+    from tfembed.export.versions import resolve_version
+    from tfembed.index.model_files import serving_info
+
+    version = resolve_version(no_text_export)
+    path = f"{version}/assets.extra/tfembed.json"
+    original = serving_info(version)
+    rows = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
+    assert tfembed.load(no_text_export).classify(rows).classes is None  # not recorded yet
+    try:
+        with open(path, "w") as f:
+            json.dump({**original, "prototype_names": PROTOTYPES}, f)
+        got = tfembed.load(no_text_export).classify(rows)
+    finally:
+        with open(path, "w") as f:
+            json.dump(original, f)
+    assert got.classes == PROTOTYPES
+    assert got.predicted == [PROTOTYPES[i] for i in got.argmax(axis=1)]
