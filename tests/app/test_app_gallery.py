@@ -117,3 +117,22 @@ def test_command_reports_a_missing_export(tmp_path, capsys):
 
     assert main(["--model", str(tmp_path / "nowhere")]) == 2
     assert "model directory does not exist" in capsys.readouterr().err
+
+
+def test_an_index_beside_the_export_is_the_gallery(model, version, tmp_path):
+    import shutil
+
+    from tfembed.index import build
+    from tfembed.index.model_files import index_dir
+
+    copy = str(tmp_path / "export" / "1")  # no run beside it: ids shown without pictures
+    shutil.copytree(version, copy)
+    ids, embeddings = model.gallery()
+    build(ids[:4], embeddings[:4], "dot", backend="brute_force").save(index_dir(copy))
+    client, service = make_client(model, copy)
+    assert service.gallery.ids == list(ids[:4]) and "brute_force index" in service.notes[0]
+    query = "a bird with a hooked beak"
+    got = client.get("/api/search", params={"q": query, "k": 3}).json()["results"]
+    scores = embeddings[:4] @ model.embed_text([query])[0]
+    assert [r["id"] for r in got] == [ids[j] for j in np.argsort(-scores)[:3]]
+    assert not any(r["picture"] for r in got)
