@@ -25,8 +25,9 @@ MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
 class Pictures:
     """id -> (encoded bytes, media type). files: {id: path}; arrays: {id: uint8 [H, W, 3]}."""
 
-    def __init__(self, files=None, arrays=None, origin="none"):
+    def __init__(self, files=None, arrays=None, origin="none", boxes=None):
         self.files, self.arrays, self.origin = dict(files or {}), dict(arrays or {}), origin
+        self.boxes = dict(boxes or {})  # id -> the data set's region boxes (Karpathy)
         self._png = {}  # arrays are encoded once, on first request
 
     def __contains__(self, image_id):
@@ -91,9 +92,12 @@ def from_run(version_dir, ids):
     wanted = set(ids)
     rows = {image_id: row for row, image_id in enumerate(dataset.image_ids) if image_id in wanted}
     origin = f"the {data_cfg['source']} data recorded in {path}"
+    boxes = {i: dataset.boxes[r] for i, r in rows.items()} if dataset.boxes else None
     if dataset.images is not None:
-        return Pictures(arrays={i: dataset.images[r] for i, r in rows.items()}, origin=origin)
+        return Pictures(arrays={i: dataset.images[r] for i, r in rows.items()}, origin=origin,
+                        boxes=boxes)
     if dataset.image_paths:
         return Pictures(files={i: dataset.image_paths[r] for i, r in rows.items()
-                               if os.path.isfile(dataset.image_paths[r])}, origin=origin)
+                               if os.path.isfile(dataset.image_paths[r])}, origin=origin,
+                        boxes=boxes)
     return None

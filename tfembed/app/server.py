@@ -67,6 +67,10 @@ def create_app(service, max_upload_bytes=None):
     def similar(id: str, k: int | None = None):  # noqa: A002 - the query parameter's name
         return service.similar(id, k)
 
+    @app.get("/api/align")
+    def align(id: str, text: str = ""):  # noqa: A002
+        return service.align(id, text)
+
     @app.post("/api/classify")
     def classify(image: UploadFile | None = File(None), classes: str = Form("")):
         if image is None or not image.filename:

@@ -13,6 +13,7 @@ import threading
 import numpy as np
 
 from tfembed.app import pictures as pics
+from tfembed.app.alignment import align, is_alignment_model, region_boxes
 from tfembed.app.gallery import Gallery, Progress, embed_files
 from tfembed.app.uploads import UploadError, check_image, check_k, check_query, parse_classes
 from tfembed.errors import DataError
@@ -122,7 +123,8 @@ class AppService:
         return {"model": self.label, "version_dir": self.version_dir, "k": self.k,
                 "metric": self.metric, "classify": self.info.get("image_input") == "image",
                 "image_input": self.info.get("image_input"), "classes": self.classes,
-                "similar": self.metric is not None, **self.status()}
+                "similar": self.metric is not None, "alignment": is_alignment_model(self.model),
+                **self.status()}
 
     def _result(self, gallery, pairs):
         return [{"rank": r + 1, "id": i, "score": s, "row": gallery.row.get(i),
@@ -172,6 +174,26 @@ class AppService:
         return {"file": filename, "source": "the export's class prototypes" if prototypes else
                 "the class descriptions above", "predicted": probabilities.predicted[0],
                 "classes": [{"name": names[j], "probability": float(row[j])} for j in order]}
+
+    def align(self, image_id, text):
+        """Karpathy exports: each word's best region on a gallery image (tfembed.app.alignment)."""
+        if not is_alignment_model(self.model):
+            raise UploadError("region-word alignment needs a Karpathy export (region and word "
+                              "embeddings); this model embeds whole images and sentences")
+        text = check_query(text)
+        gallery = self.wait()
+        row = gallery.row.get(image_id)
+        found = self.picture(image_id)
+        if row is not None and gallery.baked and np.ndim(gallery.embeddings) == 3:
+            regions = np.asarray(gallery.embeddings[row], np.float32)  # what retrieve scored
+            result = align(self.model, text, regions=regions)
+        elif found is not None:
+            result = align(self.model, text, image_bytes=found[0])
+        else:
+            raise UploadError(f"no picture for gallery id {image_id!r}", status=404)
+        boxes = region_boxes(self.version_dir, result["regions"],
+                             self.pictures.boxes.get(image_id) if row is not None else None)
+        return {**result, "id": image_id, "boxes": boxes}
 
     def picture(self, image_id):
         return self.pictures.get(image_id)

@@ -3,6 +3,9 @@
 
 const $ = (id) => document.getElementById(id);
 let droppedFile = null;
+let alignMode = false;  // a Karpathy export: results get an "align" button
+let alignId = null;
+const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
 
 async function api(url, options) {
   // Every answer is JSON; a 4xx/5xx carries {"error": message}, shown as it is.
@@ -46,6 +49,13 @@ function renderGrid(title, results) {
     cap.querySelector(".id").textContent = r.id;
     fig.append(cap);
     fig.addEventListener("click", () => similar(r.id));
+    if (alignMode) {
+      const button = document.createElement("button");
+      button.className = "align-btn";
+      button.textContent = "align";
+      button.addEventListener("click", (e) => { e.stopPropagation(); alignId = r.id; align(); });
+      fig.append(button);
+    }
     grid.append(fig);
   }
   grid.dataset.state = "done";
@@ -74,6 +84,55 @@ async function similar(id) {
   } catch (err) {
     $("results").dataset.state = "error";
     showError("search-error", err.message);
+  }
+}
+
+function renderAlignment(body) {
+  // The image with its numbered region boxes, then each word coloured by its best region.
+  const view = $("align-view");
+  view.replaceChildren();
+  const frame = document.createElement("div");
+  frame.className = "align-frame";
+  const img = document.createElement("img");
+  img.src = pictureUrl(body.id);
+  img.alt = body.id;
+  frame.append(img);
+  (body.boxes || []).forEach(([y0, x0, y1, x1], i) => {
+    const box = document.createElement("div");
+    box.className = "region";
+    Object.assign(box.style, {top: `${100 * y0}%`, left: `${100 * x0}%`, height: `${100 * (y1 - y0)}%`,
+                              width: `${100 * (x1 - x0)}%`, borderColor: COLORS[i % COLORS.length]});
+    box.textContent = i;
+    frame.append(box);
+  });
+  const words = document.createElement("p");
+  words.className = "aligned-words";
+  for (const w of body.words) {
+    const span = document.createElement("span");
+    span.className = "word";
+    span.dataset.region = w.region;
+    span.style.background = COLORS[w.region % COLORS.length];
+    span.title = `region ${w.region}, score ${w.score.toFixed(3)}`;
+    span.textContent = `${w.word} [${w.region}]`;
+    words.append(span, " ");
+  }
+  const total = document.createElement("p");
+  total.textContent = `${body.id}: S = Σ_t max_i v_i·s_t = ${body.total.toFixed(3)} (region 0 is the whole image)`;
+  view.append(frame, words, total);
+  view.dataset.state = "done";
+}
+
+async function align(event) {
+  if (event) event.preventDefault();
+  showError("align-error", "");
+  if (!alignId) { showError("align-error", "choose an image: press “align” on a result"); return; }
+  if (!$("align-text").value) $("align-text").value = $("query").value;
+  $("align-view").dataset.state = "loading";
+  try {
+    renderAlignment(await api(`/api/align?id=${encodeURIComponent(alignId)}&text=${encodeURIComponent($("align-text").value)}`));
+  } catch (err) {
+    $("align-view").dataset.state = "error";
+    showError("align-error", err.message);
   }
 }
 
@@ -163,10 +222,13 @@ async function pollStatus(info) {
 async function init() {
   $("search-form").addEventListener("submit", search);
   $("classify-form").addEventListener("submit", classify);
+  $("align-form").addEventListener("submit", align);
   setupDrop();
   const info = await api("/api/info");
   $("model-name").textContent = info.model;
   $("k").value = info.k;
+  alignMode = Boolean(info.alignment);
+  $("align-section").hidden = !alignMode;
   if (!info.classify) {
     $("classify-section").classList.add("disabled");
     showError("classify-error", "this export takes precomputed image features: classify needs an export with an image input");
