@@ -12,9 +12,9 @@ extras = {
     "beam": ["apache-beam>=2.60", "google-crc32c>=1.5"],  # Beam's TFRecord IO needs a CRC lib
     # `tfembed app`: the page's web layer (FastAPI on uvicorn; python-multipart for uploads).
     "app": ["fastapi>=0.110", "uvicorn>=0.29", "python-multipart>=0.0.9"],
-    # httpx: FastAPI's TestClient; playwright drives the system Chromium in tests/app (it
+    # httpx2: FastAPI's TestClient; playwright drives the system Chromium in tests/app (it
     # downloads no browser unless asked to).
-    "test": ["pytest>=8", "httpx>=0.27", "playwright>=1.45"],
+    "test": ["pytest>=8", "httpx2>=2", "playwright>=1.45"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
