@@ -88,6 +88,11 @@ def from_run(version_dir, ids):
 
     with open(path) as f:
         data_cfg = upgrade(json.load(f)["config"])["data"]  # older runs: keys moved since
+    root = data_cfg.get("root")
+    if root and not os.path.isabs(root) and not os.path.exists(root):
+        # recorded relative to where the recipe ran: usually the checkout holding runs/<name>
+        beside = os.path.join(os.path.dirname(path), "..", "..", root)
+        data_cfg = {**data_cfg, "root": beside if os.path.exists(beside) else root}
     dataset = common.load_dataset(data_cfg)
     wanted = set(ids)
     rows = {image_id: row for row, image_id in enumerate(dataset.image_ids) if image_id in wanted}

@@ -89,11 +89,11 @@ class AppService:
     def _prototype_classes(self):
         """Names of the export's baked class prototypes, all of them ([] when it has none).
 
-        The API names them when the export records them (export_info["prototype_names"]);
-        otherwise the run bundle beside the export has them (exportable/baked.npz)."""
+        The export records them in assets.extra/tfembed.json (newer exports); otherwise the
+        run bundle beside the export has them (exportable/baked.npz)."""
         if self.info.get("image_input") != "image":
             return []
-        names = (getattr(self.model, "export_info", None) or {}).get("prototype_names")
+        names = self.info.get("prototype_names")  # assets.extra/tfembed.json, when recorded
         if names:
             return [str(n) for n in names]
         run = pics.run_config_path(self.version_dir)
