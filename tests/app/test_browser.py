@@ -65,7 +65,8 @@ def test_search_grid_shows_the_models_first_image(page, reference, artifacts):
     page.fill("#query", QUERY)
     page.click("#search-btn")
     page.wait_for_selector("#results[data-state=done]")
-    page.wait_for_function(f"() => ({IMAGES_LOADED})([...document.querySelectorAll('#results img')])")
+    page.wait_for_function(
+        f"() => ({IMAGES_LOADED})([...document.querySelectorAll('#results img')])")
     widths = page.eval_on_selector_all("#results img", "els => els.map(i => i.naturalWidth)")
     assert len(widths) == 5 and min(widths) == 32  # the export's k; the data set's 32x32 pixels
     expected = loaded.signatures["retrieve"](text=tf.constant([QUERY]))["ids"].numpy()[0]

@@ -6,7 +6,6 @@ The gallery is built in a background thread (embedding `--images` can take a min
 page is up at once and shows a progress bar; requests that need it wait for it.
 """
 
-import os
 import sys
 import threading
 
@@ -14,10 +13,11 @@ import numpy as np
 
 from tfembed.app import pictures as pics
 from tfembed.app.alignment import align, is_alignment_model, region_boxes
-from tfembed.app.gallery import Gallery, Progress, embed_files
+from tfembed.app.gallery import Progress
+from tfembed.app.startup import load_gallery, prototype_classes
 from tfembed.app.uploads import UploadError, check_image, check_k, check_query, parse_classes
 from tfembed.errors import DataError
-from tfembed.index.model_files import export_gallery, index_dir, serving_info
+from tfembed.index.model_files import serving_info
 
 
 class AppService:
@@ -40,69 +40,15 @@ class AppService:
 
     def _build(self):
         try:
-            self.gallery = self._load_gallery()
-            self.classes = self._prototype_classes()
+            self.gallery, self.pictures = load_gallery(
+                self.model, self.version_dir, self.images, self.metric, self.progress, self.notes)
+            self.classes = prototype_classes(self.info, self.version_dir)
             self.progress.state = "ready"
         except Exception as err:  # noqa: BLE001 - the page shows it; the process stays up
             self.progress.state, self.progress.message = "failed", f"{type(err).__name__}: {err}"
             print(f"tfembed app: gallery failed: {self.progress.message}", file=sys.stderr)
         finally:
             self._ready.set()
-
-    def _load_gallery(self):
-        if self.images:
-            self.pictures = pics.from_files(self.images)
-            ids = sorted(self.pictures.files)
-            ids, embeddings = embed_files(self.model, self.version_dir, ids,
-                                          [self.pictures.files[i] for i in ids], self.progress)
-            return Gallery(ids, embeddings, self.metric, baked=False)
-        if os.path.isfile(os.path.join(index_dir(self.version_dir), "meta.json")):
-            from tfembed import index
-            found = index.load(index_dir(self.version_dir))  # `tfembed index build`'s index
-            self.notes.append(f"gallery: the {found.meta['backend']} index in "
-                              f"{index_dir(self.version_dir)}")
-            gallery = Gallery(found.ids, found.vectors, found.metric, baked=False, index=found)
-        else:
-            ids, embeddings = self._baked_gallery()
-            gallery = Gallery(ids, embeddings, self.metric, baked=True)
-        self.progress.total = self.progress.done = len(gallery)
-        try:
-            self.pictures = pics.from_run(self.version_dir, gallery.ids) or pics.Pictures()
-        except Exception as err:  # noqa: BLE001 - pictures are optional, the ids still show
-            self.notes.append(f"no gallery pictures from the run's data ({err}); "
-                              f"pass --images DIR")
-        if not self.pictures.files and not self.pictures.arrays:
-            self.notes.append("no pictures found for the gallery ids: pass --images DIR")
-        return gallery
-
-    def _baked_gallery(self):
-        getter = getattr(self.model, "gallery", None)
-        if getter is not None:
-            try:
-                ids, embeddings = getter()
-                return [i.decode() if isinstance(i, bytes) else str(i) for i in ids], embeddings
-            except Exception:  # noqa: BLE001 - e.g. over gRPC: read the export's own file
-                pass
-        ids, embeddings = export_gallery(self.version_dir)
-        return [str(i) for i in ids], embeddings
-
-    def _prototype_classes(self):
-        """Names of the export's baked class prototypes, all of them ([] when it has none).
-
-        The export records them in assets.extra/tfembed.json (newer exports); otherwise the
-        run bundle beside the export has them (exportable/baked.npz)."""
-        if self.info.get("image_input") != "image":
-            return []
-        names = self.info.get("prototype_names")  # assets.extra/tfembed.json, when recorded
-        if names:
-            return [str(n) for n in names]
-        run = pics.run_config_path(self.version_dir)
-        baked = os.path.join(os.path.dirname(run or ""), "exportable", "baked.npz")
-        if run and os.path.isfile(baked):
-            with np.load(baked, allow_pickle=False) as data:
-                if "prototype_names" in data:
-                    return [str(n) for n in data["prototype_names"]]
-        return []
 
     def wait(self, timeout=2):
         """The gallery, or a 503 the page shows while it is still being embedded."""
