@@ -111,6 +111,27 @@ def test_classify_upload_reads_the_top_class(page, reference, tiny_run, tmp_path
     assert page.text_content("#class-bars .bar:first-child .name") == CUSTOM[int(np.argmax(scores))]
 
 
+def test_a_dropped_image_is_classified(page, reference, tiny_run):
+    import base64
+
+    loaded, tf, _ = reference
+    png = _png(tiny_run[1].images[9])
+    page.fill("#class-texts", "\n".join(CUSTOM))
+    page.evaluate("""b64 => {
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+        document.querySelector("#drop-zone").dispatchEvent(
+            new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""", base64.b64encode(png).decode())
+    page.click("#classify-btn")
+    page.wait_for_function("() => document.querySelector('#classify-source').textContent"
+                           ".startsWith('dropped.png')")
+    scores = loaded.signatures["classify"](image=tf.constant([png]),
+                                           class_texts=tf.constant(CUSTOM))["scores"].numpy()[0]
+    assert page.text_content("#class-bars .bar:first-child .name") == CUSTOM[int(np.argmax(scores))]
+
+
 def test_bad_uploads_get_a_message_on_the_page(page, tiny_run, artifacts):
     _, data = tiny_run
     page.set_input_files("#classify-file", {"name": "notes.txt", "mimeType": "text/plain",
