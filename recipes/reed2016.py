@@ -29,7 +29,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from tfembed.experiments import zero_shot_joint  # noqa: E402
-from tfembed.experiments.text_side import apply_architecture  # noqa: E402
+from tfembed.towers.text import apply_architecture  # noqa: E402
 from tfembed.recipe import main  # noqa: E402
 
 
@@ -120,7 +120,7 @@ def search_space(hp, cfg):
 
 def resolve(cfg):
     """The config as built: text.architecture=reed_hybrid writes Reed's layer values into the
-    text.* keys (text_side.apply_architecture), printing every value it replaced."""
+    text.* keys (tfembed.towers.text.apply_architecture), printing every value it replaced."""
     text, changed = apply_architecture(cfg["text"])
     for key, (old, new) in changed.items():
         print(f"reed2016: text.architecture=reed_hybrid sets text.{key}={new!r} (was {old!r})")

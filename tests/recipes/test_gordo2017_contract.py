@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfembed.towers.stem_tfidf import stem_tfidf_tower
 from tfembed.losses.triplet import triplet_loss
 
 # The old TripletEmbeddingModel.compute_batch_loss (deleted), with the towers passed in.
@@ -33,7 +34,7 @@ def _towers_and_batch(seed=0):
     import keras
     keras.utils.set_random_seed(seed)
     visual = parts.visual_encoder({}, ("features", 5), 3)
-    textual = parts.text_tower([0, 1, -1, 2], [1.0, 0.5, 2.0], 3)  # 4 words, 3 terms
+    textual = stem_tfidf_tower([0, 1, -1, 2], [1.0, 0.5, 2.0], 3)  # 4 words, 3 terms
     rng = np.random.default_rng(seed)
     batch = {k: rng.normal(size=(8, 5)).astype(np.float32) for k in ("query", "positive", "negative")}
     batch.update({k + "_text": rng.integers(0, 3, (8, 5)).astype(np.float32)
@@ -104,14 +105,14 @@ def test_smoke_run_exports_from_its_bundle_like_the_model_in_process(tmp_path):
     got_phi = loaded.signatures["embed_image"](image=png)["embedding"].numpy()
     np.testing.assert_allclose(got_phi, want_phi, atol=1e-4)
     texts = ["a red-crowned circle's", "a blue square"] + list(data.text.image_texts[rows[2:]])
-    want_theta = parts.encode_texts(model, data.text.preprocessor, texts)
+    want_theta = parts.encode_texts(model, data.text.side.preprocessor, texts)
     got_theta = loaded.signatures["embed_text"](text=tf.constant(texts))["embedding"].numpy()
     np.testing.assert_allclose(got_theta, want_theta, atol=1e-5)
     # The training pipeline counts "red-crowned" with the same op as the export: red + crowned.
     counts = parts.triplet_dataset_fn(data.load_image, np.asarray(texts, object),
-                                      data.text.preprocessor, np.zeros((2, 3), np.int64), 2)(0)
+                                      data.text.side.preprocessor, np.zeros((2, 3), np.int64), 2)(0)
     first = next(iter(counts))["query_text"][0].numpy()
-    vocab = data.text.preprocessor.get_vocabulary()
+    vocab = data.text.side.preprocessor.get_vocabulary()
     assert "crowned" not in vocab and "s" not in vocab  # unknown to the synthetic captions
     assert first[vocab.index("red")] == 1 and first[vocab.index("circle")] == 1
     assert first[0] == 2 and first.sum() == 5  # a, red, circle known; crowned, s unknown

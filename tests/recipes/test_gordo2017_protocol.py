@@ -13,7 +13,6 @@ from tfembed.data import pipeline, relevance
 from tfembed.data.sources import synthetic_scenes
 from tfembed.experiments import semantic_retrieval as sr
 from tfembed.experiments import semantic_retrieval_parts as parts
-from tfembed.experiments import semantic_retrieval_export as sr_export
 from tfembed.export import run_bundle
 from tfembed.metrics import ranking as K
 
@@ -77,7 +76,7 @@ def test_vt_vt_queries_with_image_and_text_against_a_visual_only_database(tiny):
 def test_exported_retrieve_image_text_ranks_as_the_evaluation(tiny, tmp_path):
     cfg, data, model, rows = tiny
     ds, vectors = data.dataset, data.vectors
-    sr_export.save_bundle(cfg, str(tmp_path), model, data, rows)
+    sr.save_bundle(cfg, str(tmp_path), model, data, rows)
     path = run_bundle.export_run(str(tmp_path))  # from the bundle alone, no data set
     serve = tf.saved_model.load(path).signatures["retrieve_image_text"]
     out = serve(features=tf.constant(ds.features[rows]),  # image + all its captions as text

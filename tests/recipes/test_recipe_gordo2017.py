@@ -7,6 +7,7 @@ import json
 import numpy as np
 import tensorflow as tf
 
+from tfembed.towers.stem_tfidf import stem_tfidf_tower
 from tfembed.recipe import run_recipe
 
 
@@ -110,7 +111,7 @@ def test_joint_triplet_loss_by_hand_in_graph():
     from tfembed.models import JointEmbedding
 
     visual = parts.visual_encoder({}, ("features", 5), 3)
-    textual = parts.text_tower([0, 1, 2], [1.0, 1.0, 1.0], 3)  # word counts [N, 4] -> theta
+    textual = stem_tfidf_tower([0, 1, 2], [1.0, 1.0, 1.0], 3)  # word counts [N, 4] -> theta
     model = JointEmbedding(visual, textual, task="triplet",
                            task_options={"margin": 0.5, "text_weight": 1.0})
     rng = np.random.default_rng(0)

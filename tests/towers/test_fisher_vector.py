@@ -220,7 +220,7 @@ def test_too_many_components_is_a_config_error():
         fv.fit_gmm(np.eye(3), 4)
 
 
-# --------------------------------------------------------------------------- config, TextInput
+# --------------------------------------------------------------------------- config, text side
 
 def test_fisher_vector_is_a_declared_choice():
     check_choices({"text": {"features": "fisher_vector"}})
@@ -228,26 +228,25 @@ def test_fisher_vector_is_a_declared_choice():
         check_choices({"text": {"features": "fisher"}})
 
 
-def test_text_input_gives_fixed_features_and_needs_word_vectors():
-    from tfembed.experiments.image_sentence_parts import TextInput
+def test_two_branch_side_gives_fixed_features_and_needs_word_vectors():
+    from tfembed.towers.text_towers import build_text_tower, fit_text_side
 
     cfg = {"features": "fisher_vector", "max_words": 8, "vocab_size": 100, "min_count": 1,
            "word_dim": 5, "word_vectors": "train", "fv_components": 2, "fv_pca_dim": None,
            "train_word_vectors": False,
            "branch": {"hidden": 8, "output": 4, "batch_norm": False, "dropout": 0.0}}
-    text = TextInput(cfg, VOCAB_TEXTS * 3, seed=0)
-    ids = text.tokenize(VOCAB_TEXTS + ["an unseen caption"])  # the preprocessor's op
+    side = fit_text_side("two_branch", cfg, VOCAB_TEXTS * 3, seed=0)
+    ids = side.tokenize(VOCAB_TEXTS + ["an unseen caption"])  # the preprocessor's op
     assert ids.shape == (5, 8) and ids.dtype == np.int64
-    assert text.sentence_features.output_dim == 2 * 2 * 5
-    tower = text.tower("two_branch", cfg, 4)
+    tower = build_text_tower("two_branch", side, cfg, 4, texts=VOCAB_TEXTS * 3, seed=0)
+    layer = tower.get_layer("fisher_vector")
+    assert layer.output_dim == 2 * 2 * 5
     assert tower.input_shape == (None, 8) and tower(ids).shape == (5, 4)
     # the tower's FV layer sees exactly the preprocessor's ids
-    feats = text.sentence_features(text.preprocessor(tf.constant(VOCAB_TEXTS))).numpy()
+    feats = layer(side.preprocessor(tf.constant(VOCAB_TEXTS))).numpy()
     assert feats.shape == (4, 20) and np.all(np.isfinite(feats))
     with pytest.raises(ConfigError, match="word_vectors"):
-        TextInput({**cfg, "word_vectors": None}, VOCAB_TEXTS, seed=0)
-    with pytest.raises(ConfigError, match="alignment"):
-        text.tower("alignment", {**cfg, "rnn_units": 4}, 4)
+        fit_text_side("two_branch", {**cfg, "word_vectors": None}, VOCAB_TEXTS, seed=0)
 
 
 def test_fisher_vector_layer_round_trips_through_keras_saving(layer_parts, tmp_path):

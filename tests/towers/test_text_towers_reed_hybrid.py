@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tfembed.errors import ConfigError
-from tfembed.experiments.text_side import apply_architecture
+from tfembed.towers.text import apply_architecture
 from tfembed.towers import text as text_towers
 
 # HybridCNN.lua, in order: (layer, filters or pool size, kernel or stride, output length).

@@ -1,8 +1,7 @@
 """Image-sentence retrieval (Karpathy & Fei-Fei 2015, Wang et al. 2016): a JointEmbedding
 (image_sentence_models) trained by its task over batches holding several captions per image,
 evaluated by tfembed.evaluators.image_text_retrieval (R@K / median / mean rank both ways),
-saved as a run bundle (image_sentence_export) that `--export` and `tfembed export RUN_DIR`
-publish."""
+saved as a run bundle (`save_bundle`) that `--export` and `tfembed export RUN_DIR` publish."""
 
 import os
 
@@ -14,6 +13,7 @@ from tfembed.experiments import common
 from tfembed.experiments.image_sentence_models import build
 from tfembed.experiments.image_sentence_parts import batch_plan, batches
 from tfembed.export import run_bundle
+from tfembed.training.strategy import is_chief
 
 
 def embed(model, text, image, dataset, rows):
@@ -24,6 +24,23 @@ def embed(model, text, image, dataset, rows):
     flat, offsets = pipeline.flat_texts(dataset.texts, rows)
     texts = pipeline.embed_in_batches(model.encode_text, text.tokenize(flat), 256)
     return images, texts, np.repeat(np.arange(len(rows)), np.diff(offsets)), flat
+
+
+def save_bundle(cfg, workdir, model, text, image, dataset, rows, embedded):
+    """RUN_DIR/exportable/ (tfembed.export.run_bundle): the JointEmbedding, its text
+    preprocessor, the evaluated test images' embeddings as the `retrieve` gallery (they keep
+    the regions the model was evaluated with), and, when the image tower does not start from
+    the served input, the serving image tower (ImageInput.serving: served images arrive as
+    bytes without boxes, so alignment models cut the whole image + the fixed grid in the graph,
+    and a frozen CNN runs in front of the tower that trained on its features)."""
+    if not is_chief():
+        return None
+    images, _, _, strings = embedded
+    image_input, serving_tower = image.serving(model.image_tower)
+    return run_bundle.save(workdir, model, image_input, text.preprocessor,
+                           gallery=([dataset.image_ids[r] for r in rows], images),
+                           k=cfg["export"]["top_k"], model_name=cfg["recipe"],
+                           example_texts=strings[:2], image_tower=serving_tower)
 
 
 def protocol_name(cfg, n_images):
@@ -93,7 +110,6 @@ def run(cfg, workdir, strategy, export=False):
         notes += mrf_notes
     cfg = {**cfg, "protocol": protocol}
     results = common.finish(cfg, workdir, dataset, metrics_, chance, timing, notes)
-    from tfembed.experiments.image_sentence_export import save_bundle
     save_bundle(cfg, workdir, model, text, image, dataset, test_rows, embedded)
     if export:
         results["export"] = run_bundle.export_run(workdir)

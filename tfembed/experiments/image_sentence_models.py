@@ -13,15 +13,16 @@ ids ("text_id"), so the task's default pairing builds the positives.
 
 from tfembed.errors import ConfigError
 from tfembed.experiments.image_input import ImageInput
-from tfembed.experiments.image_sentence_parts import TextInput
 from tfembed.models import JointEmbedding
+from tfembed.towers.text_towers import build_text_tower, fit_text_side
 
 KINDS = {"two_branch": ("dot", "structure_preserving"),  # the papers' (scorer, task)
          "alignment": ("alignment", "bidirectional_ranking")}
+TEXT_TOWERS = {"two_branch": "two_branch", "alignment": "brnn"}  # tfembed.towers.text_towers
 
 
 def build(cfg, dataset, train_texts, strategy):
-    """(model, TextInput, ImageInput) for `cfg` (towers built in the strategy's scope)."""
+    """(model, TextSide, ImageInput) for `cfg` (towers built in the strategy's scope)."""
     kind = cfg["model"]["kind"]
     if kind not in KINDS:
         raise ConfigError(f"model.kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -34,9 +35,12 @@ def build(cfg, dataset, train_texts, strategy):
                           f"model.scorer={scorer}")
     dim = cfg["model"]["embed_dim"]
     with strategy.scope():
-        text = TextInput(cfg["text"], train_texts, cfg["seed"])
+        text = fit_text_side(TEXT_TOWERS[kind], cfg["text"], train_texts, cfg["seed"])
         image = ImageInput(cfg, dataset, kind)
-        model = JointEmbedding(image.tower(cfg, dim), text.tower(kind, cfg["text"], dim),
+        image_tower = image.tower(cfg, dim)
+        text_tower = build_text_tower(TEXT_TOWERS[kind], text, cfg["text"], dim,
+                                      texts=train_texts, seed=cfg["seed"])
+        model = JointEmbedding(image_tower, text_tower,
                                scorer=scorer, task=task,
                                task_options=cfg["model"]["task_options"])
     return model, text, image

@@ -1,13 +1,13 @@
-"""The semantic side of a semantic -> visual model, by modality:
+"""The semantic inputs of a semantic -> visual model (DEM's text tower), by modality:
 
 attributes  class attribute vectors;  sentences  class sentence embeddings (CUB sent_splits);
 words       class-name embeddings (mean word vector of the name's words; Word2Vec trained on
             the training descriptions, or loaded vectors such as 'glove6b50d');
 fusion      attributes + words together;  descriptions  per-image descriptions (Bi-LSTM).
-Class-level tables are L2-normalised per class so modalities enter on one scale. The side
-builds DEM's text tower (`build_encoder`) and its inputs (`inputs`): a dict of class rows, or
-the word ids of `tfembed.text.TextPreprocessor`, fitted on the training descriptions, which the
-run saves (run_bundle) and the export runs in the graph: fit and serve tokenise alike.
+Class-level tables are L2-normalised per class so modalities enter on one scale (they are
+label tables, like WSABIE's). Descriptions go through the shared `tfembed.text.TextSide` and
+the `dem_bilstm` tower (tfembed.towers.text_towers): one preprocessor fitted on the training
+descriptions, saved with the run (run_bundle) and run in the exported graph.
 """
 
 import numpy as np
@@ -15,8 +15,8 @@ import numpy as np
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.metrics import class_means
-from tfembed.text import TextPreprocessor
 from tfembed.towers import semantic as towers
+from tfembed.towers.text_towers import build_text_tower, fit_text_side
 from tfembed.towers import word_vectors as wv
 
 MODALITIES = ("attributes", "sentences", "words", "fusion", "descriptions")
@@ -27,13 +27,13 @@ def _unit_rows(x):
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-class SemanticSide:
+class SemanticInputs:
     def __init__(self, kind, cfg, dataset, train_rows, seed=0):
         if kind not in MODALITIES:
             raise ConfigError(f"unknown semantic modality {kind!r}; known: {', '.join(MODALITIES)}")
         self.kind, self.cfg, self.dataset = kind, cfg, dataset
         train_texts, _ = pipeline.flat_texts(dataset.texts, train_rows)
-        self.tables, self.preprocessor = {}, None
+        self.tables, self.text = {}, None
         if kind in ("attributes", "fusion"):
             if dataset.class_attributes is None:
                 raise ConfigError(f"{dataset.name} has no class attributes")
@@ -53,12 +53,14 @@ class SemanticSide:
         if kind == "descriptions":
             if not train_texts:
                 raise ConfigError(f"{dataset.name} has no descriptions for the Bi-LSTM encoder")
-            self.preprocessor = TextPreprocessor(
-                level="word", output="ids", max_length=cfg["max_words"],
-                vocab_size=cfg["vocab_size"], name="word_tokenizer").adapt(train_texts)
+            self.text = fit_text_side("dem_bilstm", cfg, train_texts, seed)
             flat, self.offsets = pipeline.flat_texts(dataset.texts, np.arange(dataset.num_images))
-            self.ids = np.concatenate([self.preprocessor(np.asarray(flat[i:i + 4096], object)).numpy()
-                                       for i in range(0, len(flat), 4096)]).astype(np.int64)
+            self.ids = self.text.tokenize(flat)
+
+    @property
+    def preprocessor(self):
+        """The descriptions' TextPreprocessor (None for class-level tables)."""
+        return None if self.text is None else self.text.preprocessor
 
     @property
     def class_level(self):
@@ -69,9 +71,7 @@ class SemanticSide:
         kernel regularisers."""
         c, wd = self.cfg, weight_decay
         if self.kind == "descriptions":
-            return towers.description_encoder(self.preprocessor.vocabulary_size(), c["max_words"],
-                                              visual_dim, c["word_dim"], c["rnn_units"],
-                                              weight_decay=wd, pooling=c["bilstm_pooling"])
+            return build_text_tower("dem_bilstm", self.text, c, visual_dim, weight_decay=wd)
         if self.kind == "fusion":
             return towers.fusion_mlp({k: v.shape[1] for k, v in self.tables.items()}, visual_dim,
                                      c["hidden_dim"], weight_decay=wd)

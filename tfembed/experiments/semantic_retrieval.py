@@ -21,8 +21,9 @@ from tfembed.evaluators.semantic_ranking import (  # noqa: F401  (imported from 
 from tfembed.evaluators import semantic_ranking
 from tfembed.experiments import common
 from tfembed.experiments import semantic_retrieval_parts as parts
-from tfembed.experiments.semantic_retrieval_export import save_bundle
 from tfembed.export import run_bundle
+from tfembed.export import signatures as sig
+from tfembed.training.strategy import is_chief
 
 SETTINGS = {"v_v": 0.0, "vt_v": 1.0, "vt_vt": 1.0}  # setting -> text weight of its model
 
@@ -68,7 +69,7 @@ def train_model(cfg, name, text_weight, data, workdir, strategy):
     local = relevance.sample_triplets(relevance.similarity(data.vectors[train]), n_trip,
                                       r["top_k"], bottom_k, cfg["seed"])
     dataset_fn = parts.triplet_dataset_fn(data.load_image, data.text.image_texts,
-                                          data.text.preprocessor, train[local],
+                                          data.text.side.preprocessor, train[local],
                                           cfg["train"]["batch_size"])
     timing = common.train(cfg, model, strategy, os.path.join(workdir, name), dataset_fn)
     return model, timing
@@ -77,6 +78,21 @@ def train_model(cfg, name, text_weight, data, workdir, strategy):
 def embed_images(model, load_image, rows):
     return np.concatenate([np.asarray(model.encode_image(x))
                            for x in pipeline.image_batches(load_image, rows)])
+
+
+def save_bundle(cfg, workdir, model, data, rows):
+    """RUN_DIR/exportable/ (run_bundle): the evaluated model with its tf-idf text tower, the
+    text preprocessor and the phi(I) gallery of the test images. Besides embed_* and retrieve,
+    the export answers retrieve_image_text: the paper's (V+T) query, an image plus text such
+    as "wedding" (model_export builds it)."""
+    if not is_chief():
+        return None
+    gallery = embed_images(model, data.load_image, rows)
+    return run_bundle.save(
+        workdir, model, data.image_kind, data.text.side.preprocessor,
+        gallery=([data.dataset.image_ids[r] for r in rows], np.asarray(gallery, np.float32)),
+        k=cfg["export"]["top_k"], model_name=cfg["recipe"],
+        example_texts=data.dataset.texts[rows[0]][:2], endpoints=[sig.RETRIEVE_IMAGE_TEXT])
 
 
 def setting_embeddings(model, setting, data, rows):
@@ -90,7 +106,7 @@ def setting_embeddings(model, setting, data, rows):
     """
     phi = embed_images(model, data.load_image, rows)
     if setting == "vt_vt":
-        theta = parts.encode_texts(model, data.text.preprocessor, data.text.image_texts[rows])
+        theta = parts.encode_texts(model, data.text.side.preprocessor, data.text.image_texts[rows])
         return semantic_ranking.unit(phi + theta), phi
     return phi, phi
 

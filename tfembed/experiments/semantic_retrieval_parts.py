@@ -1,6 +1,6 @@
 """Parts of the semantic-retrieval experiment (Gordo & Larlus 2017) on the shared contract:
 the visual tower (CNN map + R-MAC/GeM, or a projection of precomputed features), the tf-idf
-text tower over the text preprocessor's word counts, the JointEmbedding with the `triplet`
+text tower (tfembed.towers.stem_tfidf) over the shared text side's word counts, the JointEmbedding with the `triplet`
 task, and the triplet data set. The evaluation is tfembed.evaluators.semantic_ranking."""
 
 import collections
@@ -14,9 +14,11 @@ from tfembed.errors import ConfigError
 from tfembed.evaluators.semantic_ranking import ranking_metrics  # noqa: F401  (old home)
 from tfembed.layers.pooling import RMAC, GeM
 from tfembed.models import JointEmbedding
-from tfembed.text import TextPreprocessor
 from tfembed.towers.image import build_image_tower
+from tfembed.towers.stem_tfidf import StemTfidf  # noqa: F401  (old runs' bundles import it here)
+from tfembed.towers.text_towers import build_text_tower, fit_text_side
 
+TOWER = "stem_tfidf"  # Sec. 4: tf-idf over stems -> linear projection
 # The pooling layers live in the image tower, so model.keras must be able to rebuild them.
 for _layer in (RMAC, GeM):
     keras.saving.register_keras_serializable(package="tfembed")(_layer)
@@ -41,55 +43,18 @@ def visual_encoder(image_cfg, image_kind, embed_dim):
     return keras.Model(trunk.input, x, name="visual")
 
 
-@keras.saving.register_keras_serializable(package="tfembed")
-class StemTfidf(keras.layers.Layer):
-    """Word counts [N, 1 + S] (TextPreprocessor output="counts": column 0 unknown words, then
-    the S vocabulary words) -> tf-idf [N, T] over stems: each surface word's count is added to
-    its stem's column (`stem_ids`, -1: no term), times the idf. Fixed, no weights."""
-
-    def __init__(self, stem_ids, idf, **kwargs):
-        kwargs.setdefault("trainable", False)
-        super().__init__(**kwargs)
-        self.stem_ids = [int(i) for i in stem_ids]
-        self.idf = [float(x) for x in idf]
-        terms = len(self.idf)
-        # Segment of each count column; unknown words and non-terms go to a dropped segment.
-        self._segments = tf.constant([terms] + [i if i >= 0 else terms for i in self.stem_ids],
-                                     tf.int32)
-        self._idf = tf.constant(self.idf, tf.float32)
-
-    def call(self, counts):
-        summed = tf.math.unsorted_segment_sum(tf.transpose(counts), self._segments,
-                                              len(self.idf) + 1)
-        return tf.transpose(summed[:len(self.idf)]) * self._idf
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], len(self.idf))
-
-    def get_config(self):
-        return {**super().get_config(), "stem_ids": self.stem_ids, "idf": self.idf}
-
-
-def text_tower(stem_ids, idf, embed_dim):
-    """theta(t) = W^T t / ||W^T t|| on t = l2(tf-idf(counts)) (section 4)."""
-    inputs = keras.Input((len(stem_ids) + 1,), name="counts")
-    x = keras.layers.UnitNormalization(name="tfidf_l2")(StemTfidf(stem_ids, idf, name="tfidf")(inputs))
-    x = keras.layers.Dense(embed_dim, use_bias=False, name="text_projection")(x)
-    return keras.Model(inputs, keras.layers.UnitNormalization(name="l2")(x), name="textual")
-
-
-# The text side: the caption tf-idf oracle, the model's preprocessor fitted on the same
-# training captions, its surface word -> term map, and each image's captions as one text.
-Text = collections.namedtuple("Text", "tfidf preprocessor stem_ids image_texts")
+# The text side: the caption tf-idf oracle, the shared TextSide (its preprocessor counts
+# words; fitted on the same training captions), its surface word -> term map, and each
+# image's captions as one text.
+Text = collections.namedtuple("Text", "tfidf side stem_ids image_texts")
 
 
 def fit_text(dataset, train_rows, min_df=1):
-    """Relevance tf-idf and text preprocessor fitted on the training images' captions."""
+    """Relevance tf-idf and the text side fitted on the training images' captions."""
     tfidf = relevance.CaptionTfidf([dataset.texts[r] for r in train_rows], min_df)
-    preprocessor = TextPreprocessor(level="word", output="counts", name="text_preprocessor")
-    preprocessor.adapt([c for r in train_rows for c in dataset.texts[r]])
+    side = fit_text_side(TOWER, {}, [c for r in train_rows for c in dataset.texts[r]])
     image_texts = np.asarray([" ".join(caps) for caps in dataset.texts], object)
-    return Text(tfidf, preprocessor, tfidf.stem_ids(preprocessor.vocabulary()), image_texts)
+    return Text(tfidf, side, tfidf.stem_ids(side.preprocessor.vocabulary()), image_texts)
 
 
 def build_model(image_cfg, image_kind, text, embed_dim, margin, text_weight, scorer="dot",
@@ -97,7 +62,8 @@ def build_model(image_cfg, image_kind, text, embed_dim, margin, text_weight, sco
     """JointEmbedding(phi, theta, dot on unit vectors, triplet task); text_weight = 0 is the
     visual-only (V,V) model, whose text tower is frozen (it gets no gradient)."""
     visual = visual_encoder(image_cfg, image_kind, embed_dim)
-    textual = text_tower(text.stem_ids, text.tfidf.idf, embed_dim)
+    textual = build_text_tower(TOWER, text.side, {}, embed_dim, stem_ids=text.stem_ids,
+                               idf=text.tfidf.idf)
     textual.trainable = bool(text_weight)
     return JointEmbedding(visual, textual, scorer=scorer, task=task,
                           task_options={"margin": float(margin), "text_weight": float(text_weight)})

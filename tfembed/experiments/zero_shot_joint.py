@@ -14,9 +14,9 @@ from tfembed.experiments.zero_shot_baselines import run_baselines
 from tfembed.export import run_bundle
 from tfembed.metrics import class_means
 from tfembed.training.strategy import is_chief
-from tfembed.experiments.text_side import TextSide
 from tfembed.models import JointEmbedding
 from tfembed.towers.image import build_image_tower
+from tfembed.towers.text_towers import build_text_tower, fit_text_side
 
 
 def _image_input_shape(kind):
@@ -44,12 +44,14 @@ def build(cfg, dataset, train_rows, strategy):
             image_dim = tower.output.shape[-1]
         embed_dim = joint_dim(cfg, image_dim)
         # The text side is built first otherwise, as before (the order of initialisation).
-        text = TextSide(cfg["text"], train_texts, embed_dim, attr_dim, cfg["seed"])
+        kind = cfg["text"]["encoder"]
+        text = fit_text_side(kind, cfg["text"], train_texts, cfg["seed"])
+        encoder = build_text_tower(kind, text, cfg["text"], embed_dim, attribute_dim=attr_dim)
         tower = tower or make_tower()
         if projection == "linear":  # theta(v): a learned linear map after the tower
             tower = keras.Model(tower.input, keras.layers.Dense(
                 embed_dim, name="image_projection")(tower.output), name="image_tower")
-        model = JointEmbedding(tower, text.encoder, scorer=cfg["model"]["scorer"],
+        model = JointEmbedding(tower, encoder, scorer=cfg["model"]["scorer"],
                                task=cfg["model"]["task"],
                                task_options=cfg["model"]["task_options"])
     return model, text, load_image, image_kind

@@ -298,6 +298,25 @@ def reed_hybrid_settings(kind):
             "rnn_units": ref["rnn_units"]}
 
 
+def apply_architecture(text_cfg):
+    """`text_cfg` with the layer keys of text.architecture filled in, and the keys it changed.
+
+    `reed_hybrid` sets text.max_chars (max_words), filters, kernels, pools, rnn_cell and
+    rnn_units to Reed's values (tfembed.towers.text.REED_HYBRID, from reedscot/cvpr2016
+    modules/HybridCNN.lua, HybridCNNWord.lua and FixedRNN.lua), so the recorded config says
+    what was built; `custom` leaves them as they are. Encoders other than the CNN-RNNs have
+    no Reed-exact form (a ConfigError names text.architecture=custom)."""
+    cfg = dict(text_cfg)
+    if cfg.get("architecture", "custom") != "reed_hybrid":
+        return cfg, {}
+    changed = {}
+    for key, value in reed_hybrid_settings(cfg["encoder"]).items():
+        if cfg.get(key) != value:
+            changed[key] = (cfg.get(key), value)
+            cfg[key] = value
+    return cfg, changed
+
+
 def _rnn(units, cell, return_sequences=True, initializer=None):
     if cell == "relu_rnn":
         init = {} if initializer is None else dict(kernel_initializer=initializer,
