@@ -36,9 +36,14 @@ def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "zhang2017", "protocol": "gbu_per_class", "seed": 0,
-        "data": {"source": data, "root": None},
+        # GBU roles (tfembed.evaluators.gbu.GBU_ROLES): the final model (and the synthetic
+        # CNN) fit on train, model selection fits on val_train and scores val, test = unseen
+        # classes' test images, test_seen = GZSL's seen ones.
+        "data": {"source": data, "root": None,
+                 "splits": {"train": "trainval", "val_train": "train", "val": "val",
+                            "test": "test_unseen", "test_seen": "test_seen"}},
         # Real data: fixed precomputed CNN features. Synthetic: a CNN trained on seen classes.
-        "visual": {"train_split": "trainval", "epochs": 15, "batch_size": 32,
+        "visual": {"epochs": 15, "batch_size": 32,
                    "learning_rate": 1e-3, "options": {"width": 128}, "seed": 0},
         # DEM's nearest neighbour in the visual space, trained by least squares (Eq. 1).
         "model": {"scorer": "neg_sq_distance", "task": "least_squares",
@@ -61,9 +66,8 @@ def get_config(data="synthetic_birds", smoke=False):
                   "steps": 3000 if real else 600, "checkpoint_every": 1000, "log_every": 50,
                   "eval_every": 100, "select_metric": "zsl_top1_per_class", "replicas": 2},
         "paper": PAPER if real else {},
-        # Extra notes per semantic side for its DEM results.json ({side: [text]}), and GBU
-        # roles remapped to other splits ({role: split or None}; validation_config sets it).
-        "notes": {}, "split_names": {},
+        # Extra notes per semantic side for its DEM results.json ({side: [text]}).
+        "notes": {},
         "table_notes": ["the 1024-d class sentence embeddings come from Reed et al.'s encoder, "
                         "trained on a split that includes GBU unseen classes: their numbers are "
                         "optimistic"] if real else [],
@@ -101,8 +105,7 @@ def validation_config(cfg):
     """GBU roles remapped: everything fitted on train (CNN, word vectors, DEM), scored on the
     val classes without GZSL; DEM of the first modality only (the tuning metric), no
     closed-form baselines. Epochs are still early-stopped on val: a validation number."""
-    cfg["split_names"] = {"trainval": "train", "test_unseen": "val", "test_seen": None}
-    cfg["visual"]["train_split"] = "train"
+    cfg["data"]["splits"].update(train="train", test="val", test_seen=None)
     cfg["model"]["semantics"] = cfg["model"]["semantics"][:1]
     cfg["baselines"] = []
     return cfg

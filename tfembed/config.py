@@ -47,7 +47,12 @@ def _coerce(key, value, old):
 # spelling still works in --set and in recorded configs, with a note saying where it went.
 MOVED = {"data.train_split": "data.splits.train", "data.val_split": "data.splits.val",
          "data.test_split": "data.splits.test", "data.gzsl_split": "data.splits.gzsl",
-         "model.loss": "model.task", "model.loss_options": "model.task_options"}
+         "model.loss": "model.task", "model.loss_options": "model.task_options",
+         # zhang2017 / devise: GBU roles were remapped in split_names (tfembed.evaluators.gbu)
+         "split_names.trainval": "data.splits.train", "split_names.train": "data.splits.val_train",
+         "split_names.val": "data.splits.val", "split_names.test_unseen": "data.splits.test",
+         "split_names.test_seen": "data.splits.test_seen", "visual.train_split": "data.splits.train"}
+RETIRED = ("split_names",)  # sections whose keys all moved: dropped from old configs when empty
 
 
 def moved_key(key):
@@ -79,6 +84,9 @@ def upgrade(config):
         for part in new.split(".")[:-1]:
             node = node.setdefault(part, {})
         node.setdefault(new.split(".")[-1], value)
+    for section in RETIRED:
+        if config.get(section) == {}:
+            del config[section]
     return config
 
 
@@ -143,7 +151,7 @@ CHOICES = {
     "image.regions": ("boxes", "grid"),  # image_sentence_parts
     "text.encoder": "tfembed.towers.text:TEXT_ENCODERS",
     "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
-    "text.features": ("ids", "mean_word_vectors", "tfidf", "fisher_vector"),  # TextInput
+    "text.features": "tfembed.towers.text_towers:SENTENCE_FEATURES",
     "model.task": "tfembed.tasks:TASKS",
     "model.scorer": "tfembed.scorers:SCORERS",
     "model.task_options.violation": _violations,

@@ -1,6 +1,9 @@
 """Keys that moved to the one config shape (data.splits, model.task) keep working under their
 old spelling: in --set (with a note) and in recorded configs (tfembed.config.upgrade)."""
 
+import types
+
+import numpy as np
 import pytest
 
 from tfembed.config import apply_overrides, moved_key, upgrade
@@ -39,3 +42,23 @@ def test_moved_key():
     assert moved_key("data.val_split") == "data.splits.val"
     assert moved_key("model.loss_options.violation") == "model.task_options.violation"
     assert moved_key("model.lossy") == "model.lossy" and moved_key("train.steps") == "train.steps"
+
+
+def test_gbu_role_spellings_moved_into_data_splits():
+    from tfembed.config import upgrade
+    from tfembed.evaluators.gbu import gbu_roles
+
+    # A zhang2017 run recorded before data.splits held the GBU roles.
+    old = {"data": {"source": "cub"}, "visual": {"train_split": "train", "epochs": 1},
+           "split_names": {"trainval": "train", "test_unseen": "val", "test_seen": None}}
+    new = upgrade(old)
+    assert "split_names" not in new and new["visual"] == {"epochs": 1}
+    assert new["data"]["splits"] == {"train": "train", "test": "val", "test_seen": None}
+    ds = types.SimpleNamespace(name="toy", splits={"train": np.arange(3), "val": np.arange(3, 5),
+                                                  "test_seen": np.arange(5, 6)})
+    roles = gbu_roles(ds, new["data"]["splits"])
+    assert sorted(roles) == ["test_unseen", "trainval"]  # test_seen=None: no GZSL
+    assert roles["test_unseen"].tolist() == [3, 4]
+    with pytest.raises(ConfigError, match=r"data.splits.test='test_unseen'.*its splits: test_seen"):
+        gbu_roles(ds, {"train": "train", "test": "test_unseen"})
+    assert upgrade({"split_names": {}}) == {}  # the old empty default goes too

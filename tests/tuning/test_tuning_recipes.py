@@ -68,16 +68,13 @@ def _roles(name, cfg, dataset):
     """(training rows, scored rows) the experiment uses under `cfg`; test rows of the full
     protocol."""
     s = dataset.splits
-    if name == "zhang2017":
-        from tfembed.experiments.semantic_to_visual import _splits
-        roles = _splits(dataset, cfg.get("split_names"))
+    if name in ("zhang2017", "devise"):
+        from tfembed.evaluators.gbu import gbu_roles
+        roles = gbu_roles(dataset, cfg["data"]["splits"])
         assert "test_seen" not in roles  # no GZSL: it would score on test_seen images
-        train = np.union1d(roles["trainval"], s[cfg["visual"]["train_split"]])
+        # DEM's model selection also fits on val_train: a training role.
+        train = np.union1d(roles["trainval"], roles.get("train", roles["trainval"]))
         return train, roles["test_unseen"]
-    if name == "devise":
-        names = {"test_unseen": "test_unseen", "test_seen": "test_seen"} | cfg.get("split_names", {})
-        scored = [s[n] for n in names.values() if n in s]
-        return s[cfg["data"]["splits"]["train"]], np.concatenate(scored)
     return s[cfg["data"]["splits"]["train"]], s[cfg["data"]["splits"]["test"]]
 
 

@@ -11,6 +11,26 @@ the queries. `evaluate` builds `score_fn` from an embedding model (anything with
 import numpy as np
 
 from tfembed import metrics
+from tfembed.errors import ConfigError
+
+# A recipe's data.splits key -> the GBU role it plays (xlsa17's split names, Xian et al. 2018):
+# train = the classes the final model is fitted on, val_train / val = the class-disjoint pair
+# used for model selection, test = unseen test images, test_seen = GZSL's seen test images.
+GBU_ROLES = {"train": "trainval", "val_train": "train", "val": "val", "test": "test_unseen",
+             "test_seen": "test_seen"}
+
+
+def gbu_roles(dataset, splits, need=("trainval", "test_unseen")):
+    """{GBU role: rows} from data.splits (a split set to None plays no role: e.g. no GZSL in
+    the tuning protocol); a needed role naming a split the data set lacks is a ConfigError."""
+    names = {GBU_ROLES[k]: v for k, v in splits.items() if k in GBU_ROLES and v is not None}
+    missing = [f"data.splits.{k}={names.get(role)!r}" for k, role in GBU_ROLES.items()
+               if role in need and names.get(role) not in dataset.splits]
+    if missing:
+        raise ConfigError(f"{dataset.name} lacks {', '.join(missing)} (its splits: "
+                          f"{', '.join(sorted(dataset.splits))}); the GBU protocol needs "
+                          f"{', '.join(need)}")
+    return {role: dataset.splits[n] for role, n in names.items() if n in dataset.splits}
 
 
 def class_top1(score_fn, labels, rows):

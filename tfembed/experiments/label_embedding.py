@@ -163,11 +163,9 @@ def run_devise(cfg, workdir, strategy, export=False):
     dataset = common.load_dataset(cfg["data"])
     load_image, kind, shape = _image_side(cfg, dataset)
     vectors, missing = class_vectors(cfg, dataset)
-    train = dataset.splits[cfg["data"]["splits"]["train"]]
+    splits = gbu.gbu_roles(dataset, cfg["data"]["splits"])
+    train = splits.pop("trainval")  # evaluated: the test roles only
     seen = np.unique(dataset.labels[train])
-    # split_names maps the GBU roles to splits (None: dropped): the tuning protocol scores val.
-    splits = {role: dataset.splits[n] for role, n in cfg["split_names"].items()
-              if n in dataset.splits}
     unseen = np.unique(dataset.labels[splits["test_unseen"]])
     with strategy.scope():
         tower = build_image_tower(cfg["image"]["tower"], shape, **cfg["image"]["options"])

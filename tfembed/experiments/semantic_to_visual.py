@@ -14,29 +14,14 @@ import os
 import numpy as np
 
 from tfembed import scorers
-from tfembed.errors import ConfigError
 from tfembed.evaluators import gbu
 from tfembed.experiments import common, dem_training
 from tfembed.experiments.closed_form_zsl import run_baseline
-from tfembed.experiments.semantic_inputs import SemanticSide
+from tfembed.experiments.semantic_inputs import SemanticInputs
 from tfembed.experiments.visual_features import visual_space
 from tfembed.export import run_bundle
 from tfembed.reports import zsl_table
 from tfembed.training.strategy import is_chief
-
-
-def _splits(dataset, names=None):
-    """GBU roles -> rows; cfg["split_names"] remaps a role to another split (None drops it):
-    the tuning protocol scores on val classes instead of test_unseen."""
-    names = {role: role for role in ("trainval", "train", "val", "test_unseen", "test_seen")
-             } | dict(names or {})
-    need = ("trainval", "train", "val", "test_unseen")
-    missing = [names[s] for s in need if names[s] not in dataset.splits]
-    if missing:
-        raise ConfigError(f"{dataset.name} lacks split(s) {missing}: the GBU protocol needs "
-                          "trainval, train/val (class-disjoint) and test_unseen (give features)")
-    return {role: dataset.splits[name] for role, name in names.items()
-            if name is not None and name in dataset.splits}
 
 
 def _record(cfg, workdir, dataset, kind, method, metrics, chance, timing, notes):
@@ -79,13 +64,15 @@ def save_dem(cfg, workdir, model, side, visual_tower, image_kind, dataset, proto
 
 def run(cfg, workdir, strategy, export=False):
     dataset = common.load_dataset(cfg["data"])
-    splits = _splits(dataset, cfg["split_names"])
+    splits = gbu.gbu_roles(dataset, cfg["data"]["splits"],
+                           need=("trainval", "train", "val", "test_unseen"))
     seen = np.unique(dataset.labels[splits["trainval"]])
     unseen = np.unique(dataset.labels[splits["test_unseen"]])
-    features, tower, image_kind, notes = visual_space(cfg["visual"], dataset, strategy)
+    features, tower, image_kind, notes = visual_space(cfg["visual"], dataset, strategy,
+                                                      cfg["data"]["splits"]["train"])
     results, paths = {}, []
     for kind in cfg["model"]["semantics"]:
-        side = SemanticSide(kind, cfg["semantic"], dataset, splits["trainval"], cfg["seed"])
+        side = SemanticInputs(kind, cfg["semantic"], dataset, splits["trainval"], cfg["seed"])
         out = os.path.join(workdir, kind)
         dem_dir = os.path.join(out, "dem")
         model, m, c, timing, dem_notes, protos = run_dem(

@@ -34,16 +34,18 @@ def seen_class_cnn(cfg, dataset, rows, strategy):
     return pooled, float(history.history["accuracy"][-1])
 
 
-def visual_space(cfg, dataset, strategy):
-    """-> (features [N, D] float32, frozen pixel tower or None, (image kind, size), notes)."""
+def visual_space(cfg, dataset, strategy, train_split):
+    """-> (features [N, D] float32, frozen pixel tower or None, (image kind, size), notes);
+    a CNN is trained on `train_split` (data.splits.train: seen classes only) when the data set
+    has no features."""
     if dataset.features is not None:
         return dataset.features.astype(np.float32), None, ("features", dataset.features.shape[1]), []
-    rows = dataset.splits[cfg["train_split"]]
+    rows = dataset.splits[train_split]
     tower, accuracy = seen_class_cnn(cfg, dataset, rows, strategy)
     features = np.concatenate([
         np.asarray(tower(tf.cast(dataset.images[i:i + 256], tf.float32), training=False))
         for i in range(0, dataset.num_images, 256)])
     note = (f"visual features: conv_small trained on the {len(np.unique(dataset.labels[rows]))} "
-            f"{cfg['train_split']} (seen) classes only, final train accuracy {accuracy:.3f}; "
+            f"{train_split} (seen) classes only, final train accuracy {accuracy:.3f}; "
             f"pooled {features.shape[1]}-d activations")
     return features, tower, ("pixels", tuple(dataset.images.shape[1:3])), [note]
