@@ -9,6 +9,7 @@ import pytest
 
 import tfembed
 from tfembed import cli, recipe
+from tfembed.beam import embed_images
 from tfembed.serving import client, server
 
 
@@ -31,7 +32,8 @@ def _parsers(parser, prefix):
 
 ALL = (list(_parsers(cli.build_parser(), "tfembed")) + list(_parsers(server.build_parser(),
        "tfembed serve")) + list(_parsers(client.build_parser(), "tfembed query"))
-       + [("recipes/NAME.py", recipe.build_parser("NAME", "a recipe"))])
+       + [("recipes/NAME.py", recipe.build_parser("NAME", "a recipe")),
+          ("tfembed embed", embed_images._parser())])
 
 
 def _with_defaults(parser):

@@ -76,6 +76,9 @@ SETUP = (["python3", "-m", "venv"], ["python", "-m", "venv"], [".", ".venv/bin/a
 
 # Substring of the command's words -> why it is not run here.
 NOT_RUN = {
+    "tfembed app": "a web server that runs until stopped; tests/app/test_browser.py starts it "
+                   "(python -m tfembed.app --model EXPORT --port 0) on a tiny run's export and "
+                   "drives it in headless Chromium",
     "python -m pytest": "CI creates the venv, installs and runs the test suite itself; a test "
                         "cannot run the suite it is part of (its `python recipes/reed2016.py` "
                         "twin is run)",
@@ -266,6 +269,8 @@ def smoke_form(command, area):
     elif len(words) >= 2 and words[0] == "python" and words[1].startswith("benchmarks/"):
         step = Step(command, "script", words[1], [])
     elif words[0] == "tfembed" and len(words) > 1:
+        if words[1] == "app":
+            raise CannotRun("tfembed app: a server that runs until stopped")
         step = Step(command, "tfembed", words[1], [])
     else:
         raise CannotRun(f"unknown program {' '.join(words[:2])!r}")

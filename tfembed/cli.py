@@ -138,6 +138,8 @@ def build_parser():
                    "on Apache Beam (writes embeddings-*.tfrecord + errors-*.jsonl)", add_help=False)
     sub.add_parser("serve", help="TF-Serving-compatible gRPC/REST server", add_help=False)
     sub.add_parser("query", help="query a TF Serving (or tfembed serve) server", add_help=False)
+    sub.add_parser("app", help="web page to search, explore and classify with an export "
+                   "(needs the [app] extra)", add_help=False)
     return parser
 
 
@@ -155,6 +157,9 @@ def main(argv=None):
         if argv and argv[0] == "embed":
             from tfembed.beam.embed_images import main as embed_main
             return embed_main(argv[1:])
+        if argv and argv[0] == "app":
+            from tfembed.app.command import main as app_main
+            return app_main(argv[1:])
         if argv and argv[0] == "query":
             from tfembed.serving.client import main as query_main
             return query_main(argv[1:])

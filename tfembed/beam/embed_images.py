@@ -23,12 +23,15 @@ from tfembed.export import signatures as sig
 
 
 def _parser():
+    from tfembed.cli import HelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="tfembed embed", description=__doc__.split("\n")[0],
         epilog="Other flags are Beam pipeline options, e.g. --runner DirectRunner "
         "--direct_num_workers 2 --direct_running_mode multi_processing, or --runner "
         "DataflowRunner --project P --region R --temp_location gs://B/tmp --setup_file "
-        "./setup.py.", allow_abbrev=False)  # never swallow a Beam option
+        "./setup.py.", allow_abbrev=False,  # never swallow a Beam option
+        formatter_class=HelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", help="glob of image files (JPEG/PNG/GIF/BMP), e.g. "
                         "'photos/**.jpg'; a directory means its files")

@@ -218,7 +218,10 @@ def _write_serving_info(spec, path):
     """What tools outside the graph need to know (TF Serving ignores this file)."""
     info = {"metric": spec.metric, "top_k": spec.k, "image_input": _image_input(spec)[1],
             "has_text": spec.text_fn is not None, "gallery_size": (
-                len(spec.gallery[0]) if spec.gallery is not None else 0)}
+                len(spec.gallery[0]) if spec.gallery is not None else 0),
+            # classify_prototypes' score columns in order (tfembed.load: Probabilities.classes)
+            "prototype_names": ([str(n) for n in spec.prototypes[0]]
+                                if spec.prototypes is not None else [])}
     os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
     with open(os.path.join(path, "assets.extra", SERVING_INFO), "w") as f:
         json.dump(info, f, indent=2)
