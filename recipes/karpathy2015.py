@@ -2,7 +2,8 @@
 CVPR 2015 (the alignment model, Sec. 3.1).
 
 Image side: the whole image plus region boxes (the data set's boxes where given, else a fixed
-2x2 grid), each cropped, passed through a CNN and a learned projection. Sentence side: a
+2x2 grid), each cropped, passed through a CNN and a learned projection v = W_m CNN(I_b) + b_m
+(Eq. 1). Sentence side: a
 bidirectional RNN over word vectors (optionally word2vec-initialised and frozen). Score
 S_kl = sum_t max_i v_i^T s_t, trained with the bidirectional ranking loss (sum of hinges over
 images and over sentences; `--set model.task_options.violation=max` = VSE++ hardest negative).
@@ -35,6 +36,10 @@ that object's box) and noun_box_accuracy (the shape nouns), under the MRF and th
     python recipes/karpathy2015.py --data flickr8k --data-dir ../shared/data/flickr8k
     python recipes/karpathy2015.py --data flickr8k --data-dir ../shared/data/flickr8k \
         --set image.tower=efficientnet_lite0                # JPEG -> grid crops -> CNN
+    tfembed data regions --data flickr8k --data-dir ../shared/data/flickr8k \
+        --out runs/regions/flickr8k_lite0_grid3.npz       # whole + 3x3 grid, Lite0, ~5 min
+    python recipes/karpathy2015.py --data flickr8k --data-dir ../shared/data/flickr8k \
+        --set data.region_features=runs/regions/flickr8k_lite0_grid3.npz
     python recipes/karpathy2015.py --strategy mirrored --export
 """
 
@@ -49,6 +54,7 @@ from tfembed.recipe import main  # noqa: E402
 
 def get_config(data="synthetic_scenes", smoke=False):
     cfg = recipe_defaults.image_sentence_config("karpathy2015", data, smoke)
+    cfg["evals"].append("phrase_alignment")  # Sec. 3.1.4, below
     # Paper: h = 1000-d multimodal space, margin 1, sum of hinges both ways (Eq. 8).
     cfg["model"] = {"kind": "alignment", "embed_dim": 256, "scorer": "alignment",
                     "task": "bidirectional_ranking",
@@ -60,6 +66,8 @@ def get_config(data="synthetic_scenes", smoke=False):
     cfg["decode"] = {"mrf_beta": 1.0, "mrf_beta_scale": "median_gap"}
     if data.startswith("synthetic"):
         cfg["train"]["steps"] = 1000
+    if data == "flickr8k":  # Sec. 3.1.1 regions from `tfembed data regions` (see above)
+        cfg["data"]["region_features"] = None
     if smoke:
         cfg["text"].update(word_dim=8)
         cfg["model"]["embed_dim"] = 16

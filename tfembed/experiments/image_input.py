@@ -1,5 +1,6 @@
-"""The image side of the image-sentence recipes: pixels, region crops, or features from a data
-set or a frozen CNN; the image tower and the serving path."""
+"""The image side of the image-sentence recipes: pixels, region crops, features from a data set
+or a frozen CNN, or precomputed region features (`data.region_features`); the image tower and
+the serving path."""
 
 import keras
 import numpy as np
@@ -20,10 +21,16 @@ class ImageInput:
     features, as the papers did. Served images arrive as bytes without boxes: `serving`
     gives the export's image input and, where the tower does not start from it, a serving
     tower (fixed grid cut in the graph, the frozen CNN, then the trained tower).
+    Region features (`data.region_features=FILE`, tfembed.data.region_features) give the
+    alignment model [N, R, D] and are served like a frozen CNN over the file's boxes.
     """
 
     def __init__(self, cfg, dataset, kind):
         icfg = cfg["image"]
+        self.regions = None
+        if cfg["data"].get("region_features"):
+            self._region_features(cfg, dataset, kind)
+            return
         self.kind, self.frozen = kind, icfg["frozen"]
         self.crop, self.max_regions, self.grid = tuple(icfg["crop_size"]), icfg["max_regions"], icfg["grid"]
         use_features = icfg["tower"] == "features"
@@ -46,6 +53,26 @@ class ImageInput:
             self.cnn.trainable = False
             feats = self._run_cnn(dataset.num_images)
             self.load = lambda i, t=tf.constant(feats): tf.gather(t, i)
+
+    def _region_features(self, cfg, dataset, kind):
+        """Tower input = the file's [R, D] rows of each image; boxes = the file's boxes."""
+        from tfembed.data import region_features
+        path, icfg = cfg["data"]["region_features"], cfg["image"]
+        if kind != "alignment":
+            raise ConfigError(f"data.region_features gives [N, R, D] region features, which only "
+                              f"model.kind=alignment uses (got model.kind={kind})")
+        if icfg["tower"] != "features":
+            raise ConfigError(f"data.region_features holds precomputed CNN features: use "
+                              f"image.tower=features, not {icfg['tower']} (or drop the file)")
+        self.regions, rows = region_features.load_for(path, dataset.image_ids)
+        self.kind, self.frozen, self.cnn, self.grid = kind, True, None, self.regions["grid"]
+        self.crop = tuple(self.regions["crop_size"])
+        table = tf.constant(self.regions["features"][rows])
+        self.load = lambda i: tf.gather(table, i)  # noqa: E731
+        self.source_kind = ("region_features", tuple(table.shape[1:]))
+        self.boxes = np.tile(self.regions["boxes"], (dataset.num_images, 1, 1))
+        self.serving_cnn = region_lib.region_feature_cnn(self.regions,
+                                                         icfg["options"].get("weights"))
 
     def _run_cnn(self, n):
         out = []
@@ -76,6 +103,8 @@ class ImageInput:
     def serving(self, tower):
         """(export image input, serving image tower or None = the model's own tower)."""
         kind, size = self.source_kind
+        if kind == "region_features":
+            return region_lib.region_feature_serving(self.regions, self.serving_cnn, tower)
         if kind == "features":
             return (kind, size), None
         frozen = self.cnn if self.frozen else None

@@ -3,7 +3,10 @@
 Images from root/images/ or root/Flicker8k_Dataset/ when present. Options: features (.npz with
 image_files and features), only_with_images (keep only images with a feature row, or with a file
 when no features are given, and count the rest in meta["skipped"]["no_image"]), captions_per_image
-(5; 0 disables the check), skip_missing (drop images whose caption count is wrong), verify_images.
+(5; 0 disables the check), skip_missing (drop images whose caption count is wrong), verify_images,
+region_features (an .npz of `tfembed data regions`: the image side reads it, see
+tfembed.experiments.image_input; `features` is then not read, and only_with_images keeps the
+images that have a file).
 """
 
 import os
@@ -12,7 +15,7 @@ from tfembed.data.sources import _formats as F
 from tfembed.errors import DataError
 
 DEFAULTS = dict(features=None, only_with_images=False, captions_per_image=5, skip_missing=False,
-                verify_images=False)
+                verify_images=False, region_features=None)
 SPLIT_FILES = {"train": "Flickr_8k.trainImages.txt", "val": "Flickr_8k.devImages.txt",
                "test": "Flickr_8k.testImages.txt"}
 
@@ -49,6 +52,8 @@ def load(root, **options):
     """Load Flickr8k captions, official splits and (optionally) images / features."""
     opt = F.check_options("flickr8k", options, DEFAULTS)
     root = os.path.abspath(F.need(root, "Flickr8k directory"))
+    if opt["region_features"]:  # regions replace whole-image features; pixels stay for figures
+        opt["features"] = None
 
     def read_splits(known):
         return {s: read_split_list(os.path.join(root, f), known) for s, f in SPLIT_FILES.items()}
