@@ -1,6 +1,7 @@
 """Tiny exports of a hand-built JointEmbedding (8x8 pixels or 5 features, 8-d, cosine) with a
-baked-in gallery and prototypes, served in-process on a free port: the two back ends of the
-Python API (`load`, `connect`) are compared with the Keras model they were exported from."""
+baked-in gallery and prototypes, served in-process on free ports: the three back ends of the
+Python API (`load`, `connect` over gRPC, `connect` over REST) are compared with the Keras model
+they were exported from."""
 
 import keras
 import numpy as np
@@ -88,7 +89,7 @@ def servers():
 
     def get(base):
         if base not in started:
-            srv = Server(base, "tiny", port=0, file_system_poll_wait_seconds=0)
+            srv = Server(base, "tiny", port=0, rest_api_port=0, file_system_poll_wait_seconds=0)
             srv.start()
             started[base] = srv
         return started[base]
@@ -97,17 +98,27 @@ def servers():
         srv.stop(grace=1)
 
 
-@pytest.fixture(params=["load", "connect"])
-def api(request, exported, servers):
-    """(back end, Exported): the same assertions run against both."""
+BACKENDS = ["load", "grpc", "rest"]
+
+
+def open_backend(backend, base, servers):
+    """The export at `base` in process, or served by `tfembed serve` over gRPC or REST."""
     import tfembed
 
-    if request.param == "load":
-        yield tfembed.load(exported.base), exported
-        return
-    srv = servers(exported.base)
-    with tfembed.connect(f"127.0.0.1:{srv.port}", "tiny") as remote:
-        yield remote, exported
+    if backend == "load":
+        return tfembed.load(base)
+    srv = servers(base)
+    if backend == "grpc":
+        return tfembed.connect(f"127.0.0.1:{srv.port}", "tiny")
+    return tfembed.connect(f"http://127.0.0.1:{srv.rest_port}", "tiny")
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request, exported, servers):
+    """(back end, Exported): the same assertions run against all three."""
+    with open_backend(request.param, exported.base, servers) as model:
+        assert model.info["backend"] == {"load": "local"}.get(request.param, request.param)
+        yield model, exported
 
 
 @pytest.fixture

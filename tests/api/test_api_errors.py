@@ -1,5 +1,5 @@
 """What the Python API says when an export cannot do what is asked, and a gallery index
-beside an export: both back ends."""
+beside an export: every back end."""
 
 import json
 import socket
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import tfembed
-from tests.api.exports import GALLERY_IDS, PROTOTYPES, TEXTS, Exported, tiny_model
+from tests.api.exports import (BACKENDS, GALLERY_IDS, PROTOTYPES, TEXTS, Exported,
+                               open_backend, tiny_model)
 from tfembed.api import SignatureError
 from tfembed.errors import DataError, TfembedError
 
@@ -30,13 +31,10 @@ def no_text_export(tmp_path_factory):
     return str(run / "export")
 
 
-@pytest.fixture(params=["load", "connect"])
+@pytest.fixture(params=BACKENDS)
 def no_text(request, no_text_export, servers):
-    if request.param == "load":
-        yield tfembed.load(no_text_export)
-        return
-    with tfembed.connect(f"127.0.0.1:{servers(no_text_export).port}", "tiny") as remote:
-        yield remote
+    with open_backend(request.param, no_text_export, servers) as model:
+        yield model
 
 
 def test_a_missing_signature_says_what_the_export_has(no_text):
@@ -87,11 +85,9 @@ def indexed(tmp_path_factory):
     return exported
 
 
-@pytest.mark.parametrize("backend", ["load", "connect"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_search_uses_the_index_beside_the_export(indexed, servers, backend):
-    model = (tfembed.load(indexed.base) if backend == "load" else
-             tfembed.connect(f"127.0.0.1:{servers(indexed.base).port}", "tiny"))
-    with model:
+    with open_backend(backend, indexed.base, servers) as model:
         ids, scores = model.search(TEXTS[2], k=5)  # deeper than the in-graph retrieve's 3
     expected = indexed.score(indexed.gallery, indexed.text(TEXTS[2:3]))[:, 0]
     order = np.argsort(-expected)
@@ -107,8 +103,9 @@ def test_import_tfembed_does_not_import_tensorflow():
 
 
 def test_recorded_prototype_names_are_the_score_columns(no_text_export):
-    """When assets.extra/tfembed.json lists the prototypes (proposed exporter change), they
-    name classify's columns, in the order the graph's own `classes` output implies."""
+    """The exporter lists the prototypes in assets.extra/tfembed.json: they name classify's
+    columns, in the order the graph's own `classes` output implies; an older export without
+    the list gives no column names (None), not made-up ones."""
     from tfembed.export.versions import resolve_version
     from tfembed.index.model_files import serving_info
 
@@ -116,13 +113,15 @@ def test_recorded_prototype_names_are_the_score_columns(no_text_export):
     path = f"{version}/assets.extra/tfembed.json"
     original = serving_info(version)
     rows = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
-    assert tfembed.load(no_text_export).classify(rows).classes is None  # not recorded yet
+    got = tfembed.load(no_text_export).classify(rows)
+    assert original["prototype_names"] == PROTOTYPES
+    assert got.classes == PROTOTYPES
+    assert got.predicted == [PROTOTYPES[i] for i in got.argmax(axis=1)]
     try:
         with open(path, "w") as f:
-            json.dump({**original, "prototype_names": PROTOTYPES}, f)
-        got = tfembed.load(no_text_export).classify(rows)
+            json.dump({k: v for k, v in original.items() if k != "prototype_names"}, f)
+        older = tfembed.load(no_text_export).classify(rows)
     finally:
         with open(path, "w") as f:
             json.dump(original, f)
-    assert got.classes == PROTOTYPES
-    assert got.predicted == [PROTOTYPES[i] for i in got.argmax(axis=1)]
+    assert older.classes is None and older.predicted == got.predicted

@@ -1,6 +1,6 @@
-"""What `tfembed.load` (in-process SavedModel) and `tfembed.connect` (gRPC) share: the methods
-and their return types are written once over two primitives a back end provides — its
-signature specs and one Predict call — so both answer the same way."""
+"""What `tfembed.load` (in-process SavedModel) and `tfembed.connect` (gRPC or REST) share: the
+methods and their return types are written once over two primitives a back end provides — its
+signature specs and one Predict call — so all answer the same way."""
 
 import numpy as np
 
