@@ -24,7 +24,7 @@ from tfembed.recipe import main  # noqa: E402
 def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
-        "recipe": "devise", "protocol": "gbu_per_class", "seed": 0,
+        "recipe": "devise", "protocol": "gbu_per_class", "seed": 0, "evals": ["gbu"],
         "data": {"source": data, "root": None,
                  # GBU roles (tfembed.evaluators.gbu.GBU_ROLES); validation_config remaps them.
                  "splits": {"train": "trainval", "val": None, "test": "test_unseen",

@@ -34,6 +34,7 @@ def get_config(data="synthetic_scenes", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "gordo2017", "protocol": "tfidf_caption_relevance", "seed": 0, "plot": True,
+        "evals": ["semantic_ranking", "user_study"],  # tfembed.evaluators
         "data": {"source": data, "root": None,
                  "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper fine-tunes a ResNet-101 R-MAC; on flickr8k we use fixed precomputed

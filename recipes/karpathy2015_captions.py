@@ -26,6 +26,7 @@ from tfembed.recipe import main  # noqa: E402
 
 def get_config(data="synthetic_scenes", smoke=False):
     cfg = recipe_defaults.image_sentence_config("karpathy2015_captions", data, smoke)
+    cfg["evals"] = ["captioning"]  # BLEU-1..4 of the generated captions
     cfg.update(protocol="bleu_corpus", plot=False, decode={"beam": 3})
     # Paper: SimpleRNN, 512 hidden units; a GRU trains faster and steadier on a small budget.
     cfg["model"] = {"cell": "gru", "word_dim": 128, "units": 256, "dropout": 0.0}

@@ -37,6 +37,7 @@ def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
         "recipe": "reed2016", "protocol": "reed_per_image", "seed": 0, "plot": True,
+        "evals": ["zero_shot"],  # tfembed.evaluators
         "data": {"source": data, "root": None, "splits": {"train": "trainval", "val": "val",
                                                              "test": "test"}},
         # The paper keeps a pretrained GoogLeNet fixed (precomputed features); on the

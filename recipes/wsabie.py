@@ -29,6 +29,8 @@ def get_config(data="synthetic_scenes", smoke=False):
     classes = data == "synthetic_birds"
     cfg = {
         "recipe": "wsabie", "protocol": "tfidf_caption_relevance", "seed": 0,
+        # tfembed.evaluators; caption-term labels add Gordo's ranking of the test images
+        "evals": ["annotation"] if classes else ["annotation", "semantic_ranking", "user_study"],
         "data": {"source": data, "root": None,
                  "splits": {"train": "train", "val": None, "test": "test"}},
         # The paper uses fixed image features; the synthetic images have no pretrained

@@ -35,7 +35,7 @@ CHOICES = {"semantic.bilstm_pooling": "tfembed.towers.semantic:BILSTM_POOLINGS"}
 def get_config(data="synthetic_birds", smoke=False):
     real = not data.startswith("synthetic")
     cfg = {
-        "recipe": "zhang2017", "protocol": "gbu_per_class", "seed": 0,
+        "recipe": "zhang2017", "protocol": "gbu_per_class", "seed": 0, "evals": ["gbu"],
         # GBU roles (tfembed.evaluators.gbu.GBU_ROLES): the final model (and the synthetic
         # CNN) fit on train, model selection fits on val_train and scores val, test = unseen
         # classes' test images, test_seen = GZSL's seen ones.

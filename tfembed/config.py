@@ -153,6 +153,7 @@ CHOICES = {
     "text.rnn_cell": "tfembed.towers.text:RNN_CELLS",
     "text.features": "tfembed.towers.text_towers:SENTENCE_FEATURES",
     "model.task": "tfembed.tasks:TASKS",
+    "evals": "tfembed.evaluators:EVALUATORS",
     "model.scorer": "tfembed.scorers:SCORERS",
     "model.task_options.violation": _violations,
     "model.kind": ("alignment", "two_branch"),  # image_sentence_models

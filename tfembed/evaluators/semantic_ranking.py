@@ -70,20 +70,22 @@ def study_triplets(embeddings, true_rel, seed, ev=None):
     return relevance.judge_by_relevance(trip, np.asarray(true_rel, np.float64))
 
 
-def score_embeddings(embeddings, true_rel, seed, ev=None, human=None):
+def score_embeddings(embeddings, true_rel, seed, ev=None, human=None, study=True):
     """{name: {metric: value}} of each embedding (needs "raw_features" for the study
     triplets), plus `tfidf_oracle` (ranking by the relevance itself, Table 2's text oracle),
-    and {name: curves}. `human`: optional (triplets, choices) of human judgements."""
+    and {name: curves}. `human`: optional (triplets, choices) of human judgements; `study`:
+    add the user-study agreement (the `user_study` evaluator)."""
     ev = {**EVAL_DEFAULTS, **(ev or {})}
     true_rel = np.asarray(true_rel, np.float64)
     rs = ranking.r_axis(len(true_rel) - 1, ev["r_max"], ev["r_points"])
     preds = {name: similarity_matrix(x) for name, x in embeddings.items()}
     preds["tfidf_oracle"] = true_rel
-    study = study_triplets(embeddings, true_rel, seed, ev)
+    study = study_triplets(embeddings, true_rel, seed, ev) if study else None
     by_name, curves = {}, {}
     for name, pred in preds.items():
         by_name[name], curves[name] = ranking_metrics(pred, true_rel, rs)
-        by_name[name]["user_study_agreement"] = metrics.triplet_agreement(pred, *study)
+        if study is not None:
+            by_name[name]["user_study_agreement"] = metrics.triplet_agreement(pred, *study)
         if human is not None:
             by_name[name]["human_triplet_agreement"] = metrics.triplet_agreement(pred, *human)
     return by_name, curves
@@ -100,10 +102,10 @@ def flatten_with_chance(by_name, primary):
     return metrics_, chance
 
 
-def evaluate(embeddings, true_rel, primary, seed=0, ev=None, human=None):
+def evaluate(embeddings, true_rel, primary, seed=0, ev=None, human=None, study=True):
     """The evaluator: (metrics, chance, curves) of `embeddings` (a dict with "random" and
     "raw_features" rows) against the relevance `true_rel` [N, N]."""
-    by_name, curves = score_embeddings(embeddings, true_rel, seed, ev, human)
+    by_name, curves = score_embeddings(embeddings, true_rel, seed, ev, human, study)
     metrics_, chance = flatten_with_chance(by_name, primary)
     return metrics_, chance, curves
 

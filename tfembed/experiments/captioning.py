@@ -9,6 +9,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfembed import evaluators
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
 from tfembed.experiments import common
@@ -75,6 +76,7 @@ def generate_captions(model, load, rows, vocabulary, max_len, beam):
 
 def run(cfg, workdir, strategy, export=False):
     cfg = resolve_root(cfg)
+    evaluators.selected(cfg, "captioning")
     dataset = common.load_dataset(cfg["data"])
     train_rows = dataset.splits[cfg["data"]["splits"]["train"]]
     test_rows = dataset.splits[cfg["data"]["splits"]["test"]]

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from tfembed.data import pipeline
+from tfembed import evaluators
 from tfembed.evaluators import image_text_retrieval
 from tfembed.experiments import common
 from tfembed.experiments.image_sentence_models import build
@@ -82,8 +83,10 @@ def _train(cfg, workdir, strategy, dataset, splits, model, text, image):
 
 def run(cfg, workdir, strategy, export=False):
     cfg = resolve_root(cfg)
+    evals = evaluators.selected(cfg, "image_text_retrieval", optional=(
+        ("phrase_alignment",) if cfg["model"]["kind"] == "alignment" else ()))
     common.save_config(cfg, workdir, __name__)
-    if cfg["model"]["kind"] == "alignment":  # a bad decode.mrf_beta fails before training
+    if "phrase_alignment" in evals:  # a bad decode.mrf_beta fails before training
         from tfembed.experiments.phrase_alignment import decode_options
         decode_options(cfg)
     dataset = common.load_dataset(cfg["data"])
@@ -99,7 +102,7 @@ def run(cfg, workdir, strategy, export=False):
     notes = [] if protocol == cfg["protocol"] else [
         f"test split has {len(test_rows)} images, so this is not the {cfg['protocol']} protocol"]
     beta, mrf_notes = None, [""]
-    if cfg["model"]["kind"] == "alignment":  # Sec. 3.1.4: MRF phrase alignment, beta on val
+    if "phrase_alignment" in evals:  # Sec. 3.1.4: MRF phrase alignment, beta on val
         from tfembed.experiments import phrase_alignment
         tune_rows = val_rows if val_rows is not None and len(val_rows) else splits["train"]
         found, found_chance, mrf_notes, beta = phrase_alignment.evaluate(

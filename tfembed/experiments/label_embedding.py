@@ -10,6 +10,7 @@ import numpy as np
 from tfembed import metrics
 from tfembed.data import pipeline, relevance
 from tfembed.errors import ConfigError, DataError
+from tfembed import evaluators
 from tfembed.evaluators import gbu, semantic_ranking
 from tfembed.experiments import common, semantic_retrieval
 from tfembed.experiments.dem_training import index_plan
@@ -69,11 +70,13 @@ def _caption_labels(cfg, dataset):
 
 
 def run_wsabie(cfg, workdir, strategy, export=False):
+    by_class = cfg["labels"]["source"] == "classes"
+    evals = evaluators.selected(cfg, "annotation", optional=() if by_class else (
+        "semantic_ranking", "user_study"))
     common.save_config(cfg, workdir, __name__ + ".run_wsabie")
     dataset = common.load_dataset(cfg["data"])
     load_image, kind, shape = _image_side(cfg, dataset)
     train, test = (dataset.splits[cfg["data"]["splits"][k]] for k in ("train", "test"))
-    by_class = cfg["labels"]["source"] == "classes"
     if by_class:  # labels: the training classes (test rows are images of those classes)
         classes = np.unique(dataset.labels[train])
         positive = dataset.labels[:, None] == classes[None, :]
@@ -108,12 +111,13 @@ def run_wsabie(cfg, workdir, strategy, export=False):
             out[f"annotation_p@{k}{name}"] = float(np.take_along_axis(pos, top, 1).mean())
             chance[f"annotation_p@{k}{name}"] = float(pos.mean())  # random ranking
     notes = [f"labels: {cfg['labels']['source']} ({positive.shape[1]})"]
-    if not by_class:  # the semantic-retrieval comparison with Gordo & Larlus
+    if "semantic_ranking" in evals:  # the semantic-retrieval comparison with Gordo & Larlus
         embeddings = semantic_retrieval.baseline_embeddings(dataset, test, cfg["seed"])
         embeddings["wsabie"] = emb
         true_rel = relevance.similarity(tfidf.vectors([dataset.texts[r] for r in test]))
         ranking, rchance, curves = semantic_ranking.evaluate(embeddings, true_rel, "wsabie",
-                                                             cfg["seed"], cfg["eval"])
+                                                             cfg["seed"], cfg["eval"],
+                                                             study="user_study" in evals)
         out.update(ranking), chance.update(rchance)
         notes.append("relevance: tf-idf of the test captions, vocabulary fitted on train")
         notes += semantic_ranking.protocol_notes(curves, cfg["eval"])  # R axis, units
@@ -159,6 +163,7 @@ def class_vectors(cfg, dataset):
 
 
 def run_devise(cfg, workdir, strategy, export=False):
+    evaluators.selected(cfg, "gbu")
     common.save_config(cfg, workdir, __name__ + ".run_devise")
     dataset = common.load_dataset(cfg["data"])
     load_image, kind, shape = _image_side(cfg, dataset)

@@ -7,6 +7,8 @@ def image_sentence_config(recipe, data, smoke):
     synthetic = data.startswith("synthetic")
     cfg = {
         "recipe": recipe, "protocol": "flickr_1k", "seed": 0, "plot": True,
+        # tfembed.evaluators (karpathy2015 adds phrase_alignment, the captioner captioning)
+        "evals": ["image_text_retrieval"],
         "data": {"source": data, "root": None, "splits": {"train": "train", "val": "val", "test": "test"}},
         "image": {"tower": "conv_small" if synthetic else "features", "size": [64, 64],
                   "frozen": False, "options": {"width": 256} if synthetic else {},

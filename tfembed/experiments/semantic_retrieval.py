@@ -18,6 +18,7 @@ from tfembed.errors import ConfigError
 from tfembed.evaluators.semantic_ranking import (  # noqa: F401  (imported from here by others)
     EVAL_DEFAULTS, flatten_with_chance, protocol_notes, random_embedding, score_embeddings,
     similarity_matrix, study_triplets)
+from tfembed import evaluators
 from tfembed.evaluators import semantic_ranking
 from tfembed.experiments import common
 from tfembed.experiments import semantic_retrieval_parts as parts
@@ -128,7 +129,8 @@ def evaluate(cfg, data, models, rows):
         human = relevance.load_triplet_judgements(
             judged, {data.dataset.image_ids[r]: i for i, r in enumerate(rows)})
     return score_embeddings(embeddings, relevance.similarity(data.vectors[rows]), cfg["seed"],
-                            cfg.get("eval"), human)
+                            cfg.get("eval"), human,
+                            study="user_study" in cfg.get("evals", ["user_study"]))
 
 
 def _train_settings(cfg, data, workdir, strategy):
@@ -147,6 +149,7 @@ def run(cfg, workdir, strategy, export=False):
     if not set(settings) <= set(SETTINGS) or primary not in settings:
         raise ConfigError(f"model.settings must be among {sorted(SETTINGS)} and include "
                           f"model.primary; got {settings}, primary {primary!r}")
+    evaluators.selected(cfg, "semantic_ranking", optional=("user_study",))
     common.save_config(cfg, workdir, __name__)
     data = prepare(cfg)
     dataset = data.dataset

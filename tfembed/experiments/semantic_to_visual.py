@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from tfembed import scorers
+from tfembed import evaluators
 from tfembed.evaluators import gbu
 from tfembed.experiments import common, dem_training
 from tfembed.experiments.closed_form_zsl import run_baseline
@@ -63,6 +64,7 @@ def save_dem(cfg, workdir, model, side, visual_tower, image_kind, dataset, proto
 
 
 def run(cfg, workdir, strategy, export=False):
+    evaluators.selected(cfg, "gbu")
     dataset = common.load_dataset(cfg["data"])
     splits = gbu.gbu_roles(dataset, cfg["data"]["splits"],
                            need=("trainval", "train", "val", "test_unseen"))

@@ -6,6 +6,7 @@ classification and text-to-image retrieval on unseen classes, export for serving
 import keras
 import numpy as np
 
+from tfembed import evaluators
 from tfembed.evaluators import zero_shot
 from tfembed.data import pipeline
 from tfembed.errors import ConfigError
@@ -153,6 +154,7 @@ def save_bundle(cfg, workdir, model, text, image_kind, dataset, rows, embedded):
 
 def run(cfg, workdir, strategy, export=False):
     """Train, evaluate and (optionally) export; returns the results dict."""
+    evaluators.selected(cfg, "zero_shot")
     common.save_config(cfg, workdir, __name__)
     dataset, train_rows, test_rows, model, text, load_image, image_kind = _setup(cfg, strategy)
     plan, table = pair_plan(cfg, dataset, train_rows, text)

@@ -27,7 +27,7 @@ CONFIG_FILE = "config.json"
 RESUME_MAY_DIFFER = (
     "train.steps", "train.checkpoint_every", "train.log_every", "train.eval_every",
     "train.eval_images", "train.replicas", "export.*", "plot", "decode.*", "data.splits.test",
-    "data.splits.test_seen",
+    "data.splits.test_seen", "evals",
     "baselines", "protocol", "notes", "notes.*", "table_notes", "paper", "paper.*")
 
 
