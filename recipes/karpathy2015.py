@@ -31,6 +31,19 @@ that object's box) and noun_box_accuracy (the shape nouns), under the MRF and th
   decode.mrf_beta_scale=absolute: beta = decode.mrf_beta in the units of v^T s, Eq. 12 as
     printed; decode.mrf_beta=0 is the per-word argmax of Sec. 3.1.3.
 
+Regions on Flickr8k (Sec. 3.1.1: the paper takes the top 19 R-CNN detections plus the whole
+image, 20 regions, 4096-d CNN features projected by W_m). We have no detector: a fixed 3x3
+grid of crops stands in for the 19 detections, plus the whole image, 10 regions, each through
+the frozen ImageNet EfficientNet-Lite0 (1280-d), extracted once by `tfembed data regions`
+(tfembed.data.region_features: file layout, preprocessing = that of lite0_features.npz).
+  data.region_features=FILE: the model sees [N, 10, 1280] and S_kl (Eq. 8) takes each word's
+    best region; the export cuts the same grid from served JPEGs and runs Lite0 in the graph.
+  Default None, because the file is made by a separate command (~5 min of CPU for the 1,000
+    shared images) that the recipe should not run behind the user's back; data.features
+    (whole-image Lite0 features) then gives ONE region per image, so S_kl reduces to
+    v . sum_t s_t: the paper's sentence side and loss, not its region model. Give the file to
+    run the paper's model; the phrase-alignment figure then shows the grid boxes (0 = whole).
+
     python recipes/karpathy2015.py                          # synthetic scenes, < 10 min
     python recipes/karpathy2015.py --smoke                  # seconds
     python recipes/karpathy2015.py --data flickr8k --data-dir ../shared/data/flickr8k
