@@ -1,5 +1,5 @@
 """`--images` galleries (embedded through the API, bad files skipped and listed, cached beside
-the export) and `--server` (the same page answers over gRPC from `tfembed serve`)."""
+the export) and `--server` (the same page answers over gRPC or REST from `tfembed serve`)."""
 
 import io
 import os
@@ -90,26 +90,67 @@ def test_no_images_there_is_an_error_naming_the_glob(model, version, tmp_path):
     assert service.progress.state == "failed" and "no image files" in service.progress.message
 
 
-def test_the_page_over_grpc_answers_like_in_process(model, tiny_run, version):
-    import tfembed.api
+@pytest.fixture(scope="module")
+def served(tiny_run):
+    """`tfembed serve` of the tiny export, gRPC and REST on free ports."""
     from tfembed.serving.server import Server
 
-    server = Server(tiny_run[0], "tiny", port=0, file_system_poll_wait_seconds=0)
+    server = Server(tiny_run[0], "tiny", port=0, rest_api_port=0, file_system_poll_wait_seconds=0)
     server.start()
-    try:
-        with tfembed.api.connect(f"127.0.0.1:{server.port}", "tiny") as remote:
-            client, _ = make_client(remote, version)
-            query = "a small bird with a striped body"
-            got = client.get("/api/search", params={"q": query}).json()["results"]
-            assert [r["id"] for r in got] == list(model.search(query, 5)[0])
-            image = io.BytesIO()
-            Image.fromarray(tiny_run[1].images[5]).save(image, format="PNG")
-            body = client.post("/api/classify", files={"image": ("x.png", image.getvalue())},
-                               data={"classes": "a red bird\na blue bird"}).json()
-            assert body["classes"][0]["name"] == model.classify(
-                [image.getvalue()], ["a red bird", "a blue bird"]).predicted[0]
-    finally:
-        server.stop(grace=1)
+    yield server
+    server.stop(grace=1)
+
+
+def app_over(served, protocol, tiny_run, *extra):
+    """`tfembed app --model ... --server ...` as the command builds it, on a TestClient."""
+    from fastapi.testclient import TestClient
+
+    from tfembed.app.command import build_parser, make_service
+    from tfembed.app.server import create_app
+
+    address = (f"127.0.0.1:{served.port}" if protocol == "grpc" else
+               f"http://127.0.0.1:{served.rest_port}")
+    args = build_parser().parse_args(["--model", tiny_run[0], "--server", address,
+                                      "--model-name", "tiny", *extra])
+    service = make_service(args)
+    service.start(background=False)
+    return TestClient(create_app(service)), service, address
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "rest"])
+def test_the_page_over_a_server_answers_like_in_process(model, tiny_run, served, protocol):
+    client, service, address = app_over(served, protocol, tiny_run)
+    assert service.model.info["backend"] == protocol
+    label = {"grpc": "gRPC", "rest": "REST"}[protocol]
+    assert client.get("/api/info").json()["model"] == f"tiny ({label} {address})"
+    query = "a small bird with a striped body"
+    got = client.get("/api/search", params={"q": query}).json()["results"]
+    assert [r["id"] for r in got] == list(model.search(query, 5)[0])
+    deeper = client.get("/api/search", params={"q": query, "k": 8}).json()["results"]
+    ids, embeddings = model.gallery()
+    scores = embeddings @ model.embed_text([query])[0]
+    assert [r["id"] for r in deeper] == [ids[j] for j in np.argsort(-scores)[:8]]
+    image = io.BytesIO()
+    Image.fromarray(tiny_run[1].images[5]).save(image, format="PNG")
+    body = client.post("/api/classify", files={"image": ("x.png", image.getvalue())},
+                       data={"classes": "a red bird\na blue bird"}).json()
+    assert body["classes"][0]["name"] == model.classify(
+        [image.getvalue()], ["a red bird", "a blue bird"]).predicted[0]
+    protos = client.post("/api/classify", files={"image": ("x.png", image.getvalue())},
+                         data={"classes": "\n".join(tiny_run[1].class_names)}).json()
+    assert protos["predicted"] == model.classify([image.getvalue()]).predicted[0]
+
+
+def test_an_images_gallery_over_rest_embeds_like_in_process(model, tiny_run, served, image_dir):
+    """--images over REST: the files go to the server as b64, the broken one is listed."""
+    _, service, _ = app_over(served, "rest", tiny_run, "--images", str(image_dir))
+    assert service.progress.state == "ready"
+    assert [i for i, _ in service.progress.skipped] == ["broken.png"]
+    assert "INVALID_ARGUMENT" in service.progress.skipped[0][1]
+    files = [str(image_dir / name) for name in ("a/one.png", "b/two.png", "c.jpg")]
+    assert service.gallery.ids == ["a/one.png", "b/two.png", "c.jpg"]
+    np.testing.assert_allclose(service.gallery.embeddings, model.embed_image(files),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_command_reports_a_missing_export(tmp_path, capsys):

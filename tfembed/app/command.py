@@ -1,10 +1,11 @@
-"""`tfembed app --model EXPORT_BASE [--images DIR_OR_GLOB] [--server HOST:PORT] [--port 8080]`
-(also `python -m tfembed.app ...`): a local web page to search, explore and classify with an
-exported model.
+"""`tfembed app --model EXPORT_BASE [--images DIR_OR_GLOB] [--server HOST:PORT|http://HOST:PORT]
+[--port 8080]` (also `python -m tfembed.app ...`): a local web page to search, explore and
+classify with an exported model.
 
 Without `--server` the export is loaded in this process (`tfembed.load`); with it, every model
-call goes over gRPC to a running `tfembed serve` / TF Serving (`tfembed.connect`), and the
-export directory is still read for its gallery ids, metric and pictures.
+call goes to a running `tfembed serve` / TF Serving (`tfembed.connect`): over gRPC for
+HOST:PORT, over REST for http(s)://HOST:PORT. The export directory is still read for its
+gallery ids, metric and pictures.
 """
 
 import argparse
@@ -23,8 +24,9 @@ def build_parser():
     parser.add_argument("--images", default=None, metavar="DIR_OR_GLOB",
                         help="gallery of image files (embedded on start, cached beside the "
                              "export) instead of the export's baked-in gallery")
-    parser.add_argument("--server", default=None, metavar="HOST:PORT",
-                        help="gRPC address of tfembed serve / TF Serving (default: in process)")
+    parser.add_argument("--server", default=None, metavar="HOST:PORT|URL",
+                        help="tfembed serve / TF Serving: HOST:PORT of its gRPC API, or "
+                             "http://HOST:PORT of its REST API (default: in process)")
     parser.add_argument("--model-name", default=None,
                         help="model name on --server (default: the export directory's name)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -36,7 +38,7 @@ def build_parser():
 
 
 def open_model(version_dir, server=None, model_name=None):
-    """The Python API object the app is built on: in process, or a gRPC connection."""
+    """The Python API object the app is built on: in process, or a gRPC or REST connection."""
     import tfembed.api as api
 
     if server:
@@ -53,8 +55,13 @@ def make_service(args):
         os.path.dirname(version_dir)
     name = args.model_name or _served_name(base)
     model = open_model(version_dir, args.server, name)
-    label = f"{name} ({'gRPC ' + args.server if args.server else version_dir})"
+    where = f"{_protocol(args.server)} {args.server}" if args.server else version_dir
+    label = f"{name} ({where})"
     return AppService(model, version_dir, images=args.images, k=args.k, model_label=label)
+
+
+def _protocol(server):
+    return "REST" if server.lower().startswith(("http://", "https://")) else "gRPC"
 
 
 def _served_name(base):

@@ -1,7 +1,7 @@
 """The gallery the page searches: ids, their embeddings, and an index ranking by the model's
 own scorer (tfembed.index, so the app ranks exactly like `retrieve` and `tfembed search`).
 
-`--images` galleries are embedded once through the model (in process or over gRPC) and cached
+`--images` galleries are embedded once through the model (in process, over gRPC or REST) and cached
 beside the export, keyed by the version and every file's name, size and modification time, so
 a restart reuses them and a changed file is embedded again. Files the model cannot decode are
 skipped and listed on the page, never fatal.

@@ -1,6 +1,6 @@
 """What the page does, on top of the Python API (`tfembed.load` in process, `tfembed.connect`
-over gRPC): search the gallery with a description, find images like a gallery image, and
-classify an upload zero-shot. The web layer (`server.py`) only moves JSON and bytes.
+over gRPC or REST): search the gallery with a description, find images like a gallery image,
+and classify an upload zero-shot. The web layer (`server.py`) only moves JSON and bytes.
 
 The gallery is built in a background thread (embedding `--images` can take a minute), so the
 page is up at once and shows a progress bar; requests that need it wait for it.

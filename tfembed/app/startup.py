@@ -40,11 +40,12 @@ def load_gallery(model, version_dir, images, metric, progress, notes):
 
 
 def baked_gallery(model, version_dir):
-    """(ids, embeddings) through the API; over gRPC (not reachable there) the export's file."""
+    """(ids, embeddings) through the API; over gRPC or REST (not reachable there) the
+    export's own file."""
     try:
         ids, embeddings = model.gallery()
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids], embeddings
-    except Exception:  # noqa: BLE001 - e.g. RemoteModel: read assets.extra/gallery.npz
+    except Exception:  # noqa: BLE001 - e.g. RemoteModel, RestModel: read assets.extra/gallery.npz
         ids, embeddings = export_gallery(version_dir)
         return [str(i) for i in ids], embeddings
 
