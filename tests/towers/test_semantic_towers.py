@@ -2,8 +2,10 @@
 DEM's weight decay as kernel regularisers, and a saved tower that loads without Lambda layers."""
 
 import keras
+import pytest
 import numpy as np
 
+from tfembed.errors import ConfigError
 from tfembed.towers import semantic
 
 
@@ -124,3 +126,44 @@ def test_description_encoder_uses_the_final_states_of_both_directions():
     mean = semantic.description_encoder(7, 9, 4, embed_dim=5, units=6, pooling="mean")
     mean.set_weights(model.get_weights())
     assert not np.allclose(np.asarray(mean({"ids": row}))[0], got, atol=1e-3)
+
+
+def test_attributes_descriptions_fusion_is_the_papers_sum_then_scaled_tanh():
+    # Zhang et al. 2017 Sec. 3.2 / Fig. 1 (b)+(c): f1(W2 f2(W_a a + W_fwd h_fwd + W_bwd h_bwd)),
+    # f2 the scaled tanh, f1 ReLU; h the Bi-LSTM's final states over the real words.
+    model = _with_weights(semantic.attributes_descriptions_encoder(
+        6, 7, 9, 4, hidden_dim=5, embed_dim=3, units=2, weight_decay=0.5), 4)
+    ids, attributes = [2, 5, 3], np.random.default_rng(5).normal(size=6).astype(np.float32)
+    row = np.zeros((1, 9), np.int64)
+    row[0, :3] = ids
+    got = np.asarray(model({"attributes": attributes[None], "ids": row}))[0]
+    emb = model.get_layer("word_embedding").get_weights()[0][ids]
+    fk, fr, fb, bk, br, bb = model.get_layer("bilstm").get_weights()
+    h = np.concatenate([_lstm_final_state(emb, fk, fr, fb),
+                        _lstm_final_state(emb[::-1], bk, br, bb)])
+    (wa, ba), (wd, bd), (wo, bo) = (model.get_layer(n).get_weights()
+                                    for n in ("fc_attributes", "fc_descriptions", "fc_out"))
+    a_, b_ = semantic.SCALED_TANH
+    want = np.maximum(a_ * np.tanh(b_ * (attributes @ wa + ba + h @ wd + bd)) @ wo + bo, 0.0)
+    assert np.abs(want).max() > 0.1
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # Both modalities enter: another class's attributes, or another description, move it.
+    assert not np.allclose(model({"attributes": attributes[None] + 1.0, "ids": row})[0], got)
+    row[0, 1] = 6
+    assert not np.allclose(model({"attributes": attributes[None], "ids": row})[0], got)
+    # Eq. 1's weight decay on the three FC kernels (the LSTM's are not FC layers).
+    kernels = [k.numpy() for k in semantic.regularised_kernels(model)]
+    assert [k.shape for k in kernels] == [(6, 5), (4, 5), (5, 4)]
+    np.testing.assert_allclose(float(sum(model.losses)),
+                               0.5 * sum(np.sum(k ** 2) for k in kernels), rtol=1e-5)
+
+
+def test_attributes_descriptions_tower_saves_and_loads_in_safe_mode(tmp_path):
+    model = _with_weights(semantic.attributes_descriptions_encoder(3, 6, 4, 5, 4, 3, 2), 6)
+    x = {"attributes": np.eye(3, dtype=np.float32)[:2],
+         "ids": np.array([[2, 3, 0, 0], [4, 5, 1, 0]], np.int64)}
+    path = str(tmp_path / "fused.keras")
+    model.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path)(x), model(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="bilstm_pooling"):
+        semantic.attributes_descriptions_encoder(3, 6, 4, 5, pooling="max")

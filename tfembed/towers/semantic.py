@@ -2,7 +2,8 @@
 representation into the visual feature space, where classification is nearest neighbour.
 
 They are the text towers of DEM's `JointEmbedding` (tfembed.models): class-level towers take
-a dict of named inputs, the description encoder the ids of `tfembed.text.TextPreprocessor`.
+a dict of named inputs, the description encoder the ids of `tfembed.text.TextPreprocessor`,
+the attributes + descriptions fusion both (a class attribute row and one description's ids).
 Every tower ends in FC + ReLU, because the visual features it regresses onto (pooled
 post-ReLU CNN activations) are >= 0. The weight decay of Eq. 1, lambda * sum ||W||^2 over the
 FC weight matrices (`regularised_kernels`), is an L2 kernel regulariser on those layers, so
@@ -42,25 +43,14 @@ def fusion_mlp(input_dims, visual_dim, hidden_dim=900, weight_decay=0.0):
     return keras.Model(inputs, outputs, name="fusion_to_visual")
 
 
-def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=128,
-                        word_vectors=None, train_word_vectors=True, weight_decay=0.0,
-                        pooling="final_states"):
-    """Word ids [N, max_length] of one description (TextPreprocessor output) -> Bi-LSTM ->
-    FC + ReLU into the visual space.
-
-    pooling="final_states" is Zhang et al. 2017 Sec. 3.2 (c): f(W_fwd h_fwd + W_bwd h_bwd)
-    with h_fwd / h_bwd the final hidden states of the forward and backward LSTMs (the forward
-    one at the last real word, the backward one at the first: padding is masked), f = ReLU;
-    one Dense over [h_fwd; h_bwd] is that sum. pooling="mean" averages both directions'
-    outputs over the real words instead (this library's earlier encoder).
-
-    `word_vectors` ([vocab_size, dim], e.g. Word2Vec on the training descriptions) initialises
-    the word embedding; otherwise it is learned from scratch with `embed_dim` dimensions.
-    """
+def _bilstm_states(inputs, vocab_size, embed_dim, units, word_vectors, train_word_vectors,
+                   pooling):
+    """Word ids -> [h_fwd; h_bwd] (the final states of both directions: the forward one at the
+    last real word, the backward one at the first; padding is masked) or, pooling="mean",
+    both directions' outputs averaged over the real words."""
     if pooling not in BILSTM_POOLINGS:
         raise ConfigError(f"semantic.bilstm_pooling must be one of {BILSTM_POOLINGS}, "
                           f"got {pooling!r}")
-    inputs = keras.Input((int(max_length),), dtype="int64", name="ids")
     dim = embed_dim if word_vectors is None else word_vectors.shape[1]
     emb = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="word_embedding",
                                  trainable=word_vectors is None or train_word_vectors)
@@ -72,8 +62,48 @@ def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=
                                    name="bilstm")(x)
     if not final:
         x = keras.layers.GlobalAveragePooling1D(name="mean_over_words")(x)  # mask-aware
+    return x
+
+
+def description_encoder(vocab_size, max_length, visual_dim, embed_dim=64, units=128,
+                        word_vectors=None, train_word_vectors=True, weight_decay=0.0,
+                        pooling="final_states"):
+    """Word ids [N, max_length] of one description (TextPreprocessor output) -> Bi-LSTM ->
+    FC + ReLU into the visual space.
+
+    pooling="final_states" is Zhang et al. 2017 Sec. 3.2 (c): f(W_fwd h_fwd + W_bwd h_bwd)
+    with h_fwd / h_bwd the final hidden states of the forward and backward LSTMs, f = ReLU;
+    one Dense over [h_fwd; h_bwd] is that sum. pooling="mean" averages both directions'
+    outputs over the real words instead (this library's earlier encoder).
+
+    `word_vectors` ([vocab_size, dim], e.g. Word2Vec on the training descriptions) initialises
+    the word embedding; otherwise it is learned from scratch with `embed_dim` dimensions.
+    """
+    inputs = keras.Input((int(max_length),), dtype="int64", name="ids")
+    x = _bilstm_states(inputs, vocab_size, embed_dim, units, word_vectors, train_word_vectors,
+                       pooling)
     outputs = _dense(visual_dim, "fc_out", weight_decay, "relu")(x)
     return keras.Model(inputs, outputs, name="description_to_visual")
+
+
+def attributes_descriptions_encoder(attribute_dim, vocab_size, max_length, visual_dim,
+                                    hidden_dim=700, embed_dim=64, units=128, weight_decay=0.0,
+                                    pooling="final_states"):
+    """{"attributes": [N, A], "ids": [N, max_length]} -> the visual space: DEM's multi-modality
+    fusion (Sec. 3.2, Fig. 1 (b) with the Bi-LSTM unit of (c)) of a class attribute vector and
+    one description. Each modality has its own first layer into `hidden_dim` -- W^(1) a for the
+    attributes, W_fwd h_fwd + W_bwd h_bwd (one Dense over [h_fwd; h_bwd]) for the Bi-LSTM --
+    summed element-wise, then f2 = scaled tanh (the paper's activation for several
+    modalities), then FC + ReLU into the visual space, as `fusion_mlp`."""
+    attributes = keras.Input((int(attribute_dim),), name="attributes")
+    ids = keras.Input((int(max_length),), dtype="int64", name="ids")
+    h = _bilstm_states(ids, vocab_size, embed_dim, units, None, True, pooling)
+    parts = [_dense(hidden_dim, "fc_attributes", weight_decay)(attributes),
+             _dense(hidden_dim, "fc_descriptions", weight_decay)(h)]
+    x = ScaledTanh(name="scaled_tanh")(keras.layers.Add(name="sum")(parts))
+    outputs = _dense(visual_dim, "fc_out", weight_decay, "relu")(x)
+    return keras.Model({"attributes": attributes, "ids": ids}, outputs,
+                       name="attributes_descriptions_to_visual")
 
 
 def regularised_kernels(model):
