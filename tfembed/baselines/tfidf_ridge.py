@@ -11,6 +11,7 @@ map is refitted on every training description.
 
 import numpy as np
 
+from tfembed import progress
 from tfembed.baselines.closed_form import cosine, ridge
 from tfembed.text import TextPreprocessor
 
@@ -62,13 +63,16 @@ class TfidfRidge:
         fitted = self._fit_tfidf(texts[~out])  # one tf-idf for every lambda
         held_out = self._tfidf(texts[out])
         best = None
-        for lam in LAMBDAS:
-            mapped = held_out @ ridge(fitted, targets[~out], lam)
-            protos = np.stack([mapped[labels[out] == c].mean(0) for c in held])
-            # Each held-out description's own image target stands in for the image.
-            pred = held[np.argmax(cosine(targets[out], protos), axis=1)]
-            acc = float(np.mean(pred == labels[out]))
-            best = max(best or (acc, lam), (acc, lam))
+        with progress.stage("grid search tfidf_ridge lambda", total=len(LAMBDAS),
+                            unit="points") as bar:
+            for lam in LAMBDAS:
+                mapped = held_out @ ridge(fitted, targets[~out], lam)
+                protos = np.stack([mapped[labels[out] == c].mean(0) for c in held])
+                # Each held-out description's own image target stands in for the image.
+                pred = held[np.argmax(cosine(targets[out], protos), axis=1)]
+                acc = float(np.mean(pred == labels[out]))
+                best = max(best or (acc, lam), (acc, lam))
+                bar.update()
         return best[1]
 
     def embed_texts(self, texts):

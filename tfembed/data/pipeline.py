@@ -4,6 +4,8 @@ from pixels, files or features, and in-graph decoding used both in training and 
 import numpy as np
 import tensorflow as tf
 
+from tfembed import progress
+
 AUTOTUNE = tf.data.AUTOTUNE
 
 
@@ -81,14 +83,31 @@ def pair_dataset(load_image, text_ids, pair_rows, pair_texts, batch_size, start_
     return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
 
-def image_batches(load_image, rows, batch_size=128):
-    """tf.data batches of image inputs for the given rows (parallel decode, in order)."""
-    ds = tf.data.Dataset.from_tensor_slices(np.asarray(rows, np.int64))
-    return ds.map(load_image, num_parallel_calls=AUTOTUNE).batch(batch_size).prefetch(AUTOTUNE)
+def image_batches(load_image, rows, batch_size=128, stage="embed images"):
+    """tf.data batches of image inputs for the given rows (parallel decode, in order).
+
+    Iterated to the end, the batches are one progress stage named `stage` (None: none; e.g.
+    a figure taking one batch); otherwise the result behaves as the tf.data.Dataset."""
+    rows = np.asarray(rows, np.int64)
+    ds = tf.data.Dataset.from_tensor_slices(rows)
+    ds = ds.map(load_image, num_parallel_calls=AUTOTUNE).batch(batch_size).prefetch(AUTOTUNE)
+    if stage is None:
+        return ds
+    return progress.Counted(ds, stage, total=len(rows), unit="images",
+                            size=_batch_size)
 
 
-def embed_in_batches(fn, inputs, batch_size=256):
-    """Apply a Keras model/function to a numpy array or tensor in batches -> numpy."""
+def _batch_size(batch):
+    return int(tf.nest.flatten(batch)[0].shape[0])  # a tensor, or a dict/tuple of them
+
+
+def embed_in_batches(fn, inputs, batch_size=256, stage="embed texts"):
+    """Apply a Keras model/function to a numpy array or tensor in batches -> numpy (one
+    progress stage `stage`)."""
     n = int(inputs.shape[0])
-    outs = [np.asarray(fn(inputs[i:i + batch_size])) for i in range(0, n, batch_size)]
+    outs = []
+    with progress.stage(stage, total=n, unit="texts") as bar:
+        for i in range(0, n, batch_size):
+            outs.append(np.asarray(fn(inputs[i:i + batch_size])))
+            bar.update(min(batch_size, n - i))
     return np.concatenate(outs) if outs else np.zeros((0,), np.float32)

@@ -10,7 +10,7 @@ the queries. `evaluate` builds `score_fn` from an embedding model (anything with
 
 import numpy as np
 
-from tfembed import metrics
+from tfembed import metrics, progress
 from tfembed.errors import ConfigError
 
 # A recipe's data.splits key -> the GBU role it plays (xlsa17's split names, Xian et al. 2018):
@@ -48,6 +48,11 @@ def gbu_metrics(score_fn, labels, splits, seen, unseen, suffix="", seed=0):
     """ZSL, GZSL and hubness metrics (keys carry `suffix`) and their chance levels.
 
     splits: {"test_unseen": rows, optional "test_seen": rows (no GZSL without it)}."""
+    with progress.stage(f"evaluate GBU{suffix} ({len(unseen)} unseen classes)"):
+        return _gbu_metrics(score_fn, labels, splits, seen, unseen, suffix, seed)
+
+
+def _gbu_metrics(score_fn, labels, splits, seen, unseen, suffix, seed):
     u_rows = splits["test_unseen"]
     scores = score_fn(u_rows, unseen)
     out = {"zsl_top1_per_class": metrics.top1_per_class(

@@ -14,7 +14,7 @@ images at a time, so sequence scorers such as Karpathy's alignment never hold
 
 import numpy as np
 
-from tfembed import metrics
+from tfembed import metrics, progress
 
 SIZES = {"flickr_1k": 1000, "coco_1k_5fold": 5000, "coco_5k": 5000}
 FOLD = 1000
@@ -30,8 +30,13 @@ def score_blocks(image_embeddings, text_embeddings, score_fn, chunk=100):
     """sim(image_indices, text_indices) -> [n_i, n_t], scoring `chunk` images at a time."""
     def sim(images, texts):
         t = text_embeddings[texts]
-        return np.concatenate([np.asarray(score_fn(image_embeddings[images[i:i + chunk]], t))
-                               for i in range(0, len(images), chunk)])
+        bar = progress.current()  # the evaluation's stage counts the images scored
+        out = []
+        for i in range(0, len(images), chunk):
+            out.append(np.asarray(score_fn(image_embeddings[images[i:i + chunk]], t)))
+            if bar is not None:
+                bar.update(len(out[-1]))
+        return np.concatenate(out)
     return sim
 
 
@@ -40,6 +45,15 @@ def evaluate(text_to_image, scores=None, image_embeddings=None, text_embeddings=
     """(metrics, chance) for `scores` [N_img, N_txt] (or embeddings + `score_fn`), where
     text t describes image `text_to_image[t]` (0..N_img-1). Keys: i2t_r@{1,5,10},
     t2i_r@{1,5,10}, i2t_medr, t2i_medr, i2t_meanr, t2i_meanr, rsum; chance has every key."""
+    n = len(image_embeddings) if scores is None else np.shape(scores)[0]
+    with progress.stage(f"evaluate retrieval {protocol_name(protocol, n)}", unit="images "
+                        "scored"):
+        return _evaluate(text_to_image, scores, image_embeddings, text_embeddings, score_fn,
+                         protocol, chunk)
+
+
+def _evaluate(text_to_image, scores, image_embeddings, text_embeddings, score_fn, protocol,
+              chunk):
     t2i = np.asarray(text_to_image, np.int64)
     if scores is None:
         n_img = len(image_embeddings)

@@ -3,7 +3,7 @@ Sec. 5; protocols `reed_per_image` and `gbu_per_class`), as pure functions of em
 
 import numpy as np
 
-from tfembed import metrics
+from tfembed import metrics, progress
 
 
 def evaluate(model, images, texts, labels, text_labels, seed=0, single_queries=1000):
@@ -24,6 +24,12 @@ def zero_shot_metrics(score_fn, images, texts, labels, text_labels, seed=0, sing
     `retrieval_single_query_ap@50` does the same with one description per query
     (`single_queries` of them, drawn with `seed`; 0 skips it).
     """
+    with progress.stage(f"evaluate zero-shot ({len(images)} images, {len(texts)} texts)"):
+        return _zero_shot_metrics(score_fn, images, texts, labels, text_labels, seed,
+                                  single_queries)
+
+
+def _zero_shot_metrics(score_fn, images, texts, labels, text_labels, seed, single_queries):
     classes = np.unique(labels)
     local = np.searchsorted(classes, labels)
     text_local = np.searchsorted(classes, text_labels)

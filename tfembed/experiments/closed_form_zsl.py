@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from tfembed import scorers
+from tfembed import progress, scorers
 from tfembed.baselines import BASELINES
 from tfembed.evaluators import gbu
 
@@ -37,12 +37,15 @@ def score_fn(model, features, semantics):
 def select(cls, features, labels, semantics, train_rows, val_rows):
     """Best grid point by val per-class top-1 -> (params, val accuracy, all trials)."""
     names = sorted(cls.grid)
+    grid = list(itertools.product(*(cls.grid[n] for n in names)))
     trials = []
-    for values in itertools.product(*(cls.grid[n] for n in names)):
-        params = dict(zip(names, values))
-        model = cls(**params).fit(features[train_rows], labels[train_rows], semantics)
-        acc = gbu.class_top1(score_fn(model, features, semantics), labels, val_rows)
-        trials.append((acc, params))
+    with progress.stage(f"grid search {cls.__name__}", total=len(grid), unit="points") as bar:
+        for values in grid:
+            params = dict(zip(names, values))
+            model = cls(**params).fit(features[train_rows], labels[train_rows], semantics)
+            acc = gbu.class_top1(score_fn(model, features, semantics), labels, val_rows)
+            trials.append((acc, params))
+            bar.update()
     acc, params = max(trials, key=lambda t: t[0])
     return params, acc, [{"val_zsl_top1_per_class": a, **p} for a, p in trials]
 

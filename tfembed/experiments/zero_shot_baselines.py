@@ -3,6 +3,7 @@ the metric suffix of the baseline (e.g. `zsl_top1_per_image_tfidf_ridge`)."""
 
 import numpy as np
 
+from tfembed import progress
 from tfembed.baselines.tfidf_ridge import TfidfRidge
 from tfembed.data import pipeline
 from tfembed.evaluators.zero_shot import zero_shot_metrics
@@ -18,7 +19,8 @@ def run_baselines(cfg, dataset, train_rows, test_rows, is_text):
             notes.append(f"baseline {name} skipped: it needs descriptions and fixed image "
                          f"features (data.features)")
             continue
-        m, c, note = tfidf_ridge(dataset, train_rows, test_rows, cfg["seed"])
+        with progress.stage(f"baseline {name} (fit, grid search, evaluate)"):
+            m, c, note = tfidf_ridge(dataset, train_rows, test_rows, cfg["seed"])
         metrics.update({f"{k}_{name}": v for k, v in m.items()})
         chance.update({f"{k}_{name}": v for k, v in c.items()})
         notes.append(note)

@@ -17,6 +17,7 @@ import uuid
 
 import numpy as np
 
+from tfembed import progress
 from tfembed.errors import ConfigError, DataError
 from tfembed.index import backends, similarity
 
@@ -125,7 +126,9 @@ def build(ids, embeddings, metric, backend="faiss", params=None, k=10, rerank=0,
         raise ConfigError(f"k must be >= 1 and rerank >= 0, got k={k}, rerank={rerank}")
     impl = backends.make(backend, metric, params)
     began = time.perf_counter()
-    impl.build(vectors)
+    with progress.stage(f"index build ({backend})", total=len(vectors), unit="embeddings") as bar:
+        impl.build(vectors)
+        bar.update(len(vectors))
     meta = {"format": FORMAT, "backend": backend, "params": impl.params, "metric": metric,
             "dim": int(vectors.shape[1]), "count": len(vectors), "k": int(k),
             "rerank": int(rerank), "model": model,
