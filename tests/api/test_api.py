@@ -91,12 +91,33 @@ def test_search_ranks_the_gallery_like_the_model(api):
         exported.gallery, exported.text(TEXTS[:1]))[:, 0])]
 
 
-@pytest.mark.parametrize("k", [0, -1, 1.5, 4])
-def test_search_refuses_a_k_it_cannot_answer(api, k):
+@pytest.mark.parametrize("k", [0, -1, 1.5, True])
+def test_search_refuses_a_k_that_is_not_a_count(api, k):
     model, _ = api
-    # 4 > the top 3 the export's retrieve returns (5 gallery items): no silent truncation.
-    with pytest.raises(DataError, match="k=|k must be"):
+    with pytest.raises(DataError, match="k must be an integer >= 1"):
         model.search("a red bird", k=k)
+
+
+@pytest.mark.parametrize("k", [4, 9])
+def test_search_deeper_than_retrieve_ranks_the_gallery_in_process_only(api, k):
+    """4 > the top 3 the export's retrieve returns (5 gallery items). In process the baked-in
+    gallery is ranked by the export's cosine scorer (9: all 5); a server cannot read it, so
+    it refuses rather than truncate silently."""
+    model, exported = api
+    query = TEXTS[2]
+    if model.info["backend"] != "local":
+        with pytest.raises(DataError, match=f"k={k}: .*top 3.*tfembed.load"):
+            model.search(query, k=k)
+        return
+    ids, scores = model.search(query, k=k)
+    expected = exported.score(exported.gallery, exported.text([query]))[:, 0]
+    order = np.argsort(-expected)[:k]
+    assert list(ids) == [GALLERY_IDS[i] for i in order] and len(ids) == min(k, 5)
+    np.testing.assert_allclose(scores, expected[order], rtol=1e-4, atol=1e-5)
+    top3 = model.search(query, k=3)  # still the in-graph retrieve: the same first three
+    assert list(top3[0]) == list(ids[:3])
+    many, _ = model.search(TEXTS[:2], k=k)
+    assert many.shape == (2, min(k, 5))
 
 
 def test_signatures_and_info_say_what_the_export_offers(api):

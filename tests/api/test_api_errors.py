@@ -95,6 +95,20 @@ def test_search_uses_the_index_beside_the_export(indexed, servers, backend):
     np.testing.assert_allclose(scores, expected[order], rtol=1e-4, atol=1e-5)
 
 
+def test_in_process_a_deeper_search_without_the_gallery_file_says_why(indexed, tmp_path):
+    import shutil
+
+    copy = tmp_path / "export" / "1"
+    skip = shutil.ignore_patterns("gallery.npz", "gallery_index")  # an export without them
+    shutil.copytree(indexed.version, copy, ignore=skip)
+    model = tfembed.load(str(copy))
+    assert list(model.search(TEXTS[2], k=3)[0]) == list(tfembed.load(indexed.base).search(
+        TEXTS[2], k=3)[0])  # retrieve still answers
+    with pytest.raises(DataError, match=r"k=4: .*top 3.*needs assets.extra/gallery.npz and a "
+                                        r"dot, cosine or neg_sq_distance scorer.*'cosine'"):
+        model.search(TEXTS[2], k=4)
+
+
 def test_import_tfembed_does_not_import_tensorflow():
     code = ("import sys, tfembed; tfembed.load, tfembed.connect; "
             "print('tensorflow' in sys.modules, 'tfembed.api' in sys.modules)")

@@ -126,3 +126,24 @@ def test_upload_over_the_limit_is_413(model, version, tiny_run):
     response = client.post("/api/classify", files={"image": ("b.png", png(tiny_run[1].images[0]),
                                                              "image/png")}, data={"classes": "a"})
     assert response.status_code == 413 and "b.png is larger than" in response.json()["error"]
+
+
+class SearchOnly:
+    """The model with embed_text refused: the page's searches must be the API's `search`."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def embed_text(self, texts):
+        raise AssertionError("the app ranked the gallery itself instead of calling search")
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def test_deeper_searches_in_process_are_the_apis_search(model, version):
+    client, _ = make_client(SearchOnly(model), version)
+    deeper = client.get("/api/search", params={"q": QUERY, "k": 9}).json()["results"]
+    ids, scores = model.search(QUERY, 9)  # past retrieve's 5: the baked gallery by its scorer
+    assert len(ids) == 9 and [r["id"] for r in deeper] == list(ids)
+    np.testing.assert_allclose([r["score"] for r in deeper], scores, rtol=1e-6)

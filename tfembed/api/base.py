@@ -126,7 +126,9 @@ class EmbeddingModel:
 
         One str -> 1-D arrays (ids: str objects, scores: float32); a list -> [N, k]. An index
         built beside the export (tfembed index build) is used when present, else the export's
-        in-graph `retrieve`, which returns at most the top-k fixed at export time.
+        in-graph `retrieve`, which returns at most the top-k fixed at export time; in process
+        (tfembed.load) a deeper k ranks the baked-in gallery by the export's recorded scorer
+        (dot, cosine, neg_sq_distance). k beyond the gallery gives the whole gallery.
         """
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise DataError(f"k must be an integer >= 1, got {k!r}")
@@ -140,9 +142,13 @@ class EmbeddingModel:
         if fixed is not None and k > fixed and not self._whole_gallery(fixed):
             raise DataError(f"k={k}: {self.where}'s retrieve returns its top {fixed} (fixed at "
                             f"export time); build an index beside the export (tfembed index "
-                            f"build --model ...) to search deeper")
+                            f"build --model ...) to search deeper{self._shallow_why()}")
         out = self._run(sig.RETRIEVE, {sig.TEXT: queries})
         return decode_ids(out[sig.IDS][:, :k]), out[sig.SCORES][:, :k]
+
+    def _shallow_why(self):
+        return (", or load the export in process (tfembed.load), which ranks its baked-in "
+                "gallery deeper by the export's scorer")
 
     def _whole_gallery(self, fixed):
         """True when `fixed` results are the whole gallery (asking for more returns them all)."""

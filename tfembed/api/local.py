@@ -36,7 +36,7 @@ class LocalModel(EmbeddingModel):
             for name, fn in self._fns.items()}
         self.where = self.path
         self.export_info = model_files.serving_info(self.path)  # assets.extra/tfembed.json
-        self._index = None
+        self._index = self._deep = None  # indexes: the one beside the export; the baked gallery
 
     def _predict(self, name, arrays):
         import tensorflow as tf
@@ -99,18 +99,50 @@ class LocalModel(EmbeddingModel):
         return path if os.path.isfile(os.path.join(path, META)) else None
 
     def _search(self, queries, k):
-        path = self._index_dir()
-        if path is None:
-            return super()._search(queries, k)
-        from tfembed.index import gallery_index
+        """An index beside the export answers every search; else retrieve answers up to its
+        fixed top-k, and deeper searches rank the baked-in gallery (`_gallery_index`)."""
         from tfembed.index.query_encoder import flat
 
-        if self._index is None:
+        path = self._index_dir()
+        if path is not None and self._index is None:
+            from tfembed.index import gallery_index
+
             self._index = gallery_index.load(path)
+        index = self._index if path is not None else (
+            self._gallery_index() if self._deeper(k) else None)
+        if index is None:
+            return super()._search(queries, k)
         self._require(sig.EMBED_TEXT, "search with a gallery index")
-        embeddings = flat(self.embed_text(queries))
-        ids, scores = self._index.search(embeddings, k=k)
-        return ids, scores
+        return index.search(flat(self.embed_text(queries)), k=k)
+
+    def _shallow_why(self):
+        return (" (the baked-in gallery cannot be ranked deeper here: it needs "
+                f"assets.extra/{GALLERY_FILE} and a dot, cosine or neg_sq_distance scorer; this "
+                f"export records {self.export_info.get('metric')!r})")
+
+    def _deeper(self, k):
+        """k beyond the in-graph retrieve's fixed top-k, on a gallery that holds more."""
+        fixed = self._specs.get(sig.RETRIEVE, {}).get("outputs", {}).get(sig.IDS, [None])[-1]
+        return fixed is not None and k > fixed and not self._whole_gallery(fixed)
+
+    def _gallery_index(self):
+        """An exact (brute-force) index over the baked-in gallery by the export's recorded
+        scorer, so a deeper search ranks as retrieve does; None when that cannot be exact
+        (no gallery file, or a scorer that is not one vector similarity, e.g. alignment)."""
+        from tfembed.index import build
+        from tfembed.index.similarity import METRICS
+
+        if self._deep is not None:  # looked before (False: it cannot be exact)
+            return self._deep if self._deep is not False else None
+        self._deep = False  # the gallery file is read and indexed once per model object
+        metric = self.export_info.get("metric")
+        if metric not in METRICS or sig.EMBED_TEXT not in self._specs or not os.path.isfile(
+                os.path.join(self.path, "assets.extra", GALLERY_FILE)):
+            return None
+        ids, embeddings = self.gallery()
+        if embeddings.ndim == 2:
+            self._deep = build(list(ids), embeddings, metric, backend="brute_force")
+        return self._deep if self._deep is not False else None
 
     def _whole_gallery(self, fixed):
         return self.export_info.get("gallery_size", fixed + 1) <= fixed

@@ -81,10 +81,18 @@ class AppService:
         gallery = self.wait()
         k = check_k(self.k if k is None else k, len(gallery))
         fixed = self.info.get("top_k") or 0  # the in-graph retrieve's own k
-        if gallery.baked and (k <= fixed or len(gallery) <= fixed):
-            ids, scores = self.model.search(text, k)  # the export's retrieve: the model's answer
+        served = self.model.info.get("backend") != "local"
+        if gallery.baked and not (served and fixed < k and fixed < len(gallery)):
+            try:
+                ids, scores = self.model.search(text, k)  # retrieve, or deeper by its scorer
+            except DataError as err:  # e.g. deeper than an alignment model's retrieve
+                raise UploadError(str(err)) from None
             pairs = [(str(i), float(s)) for i, s in zip(ids, scores)]
-        else:  # deeper than retrieve goes, or an --images gallery: the same scorer, exactly
+        elif gallery.index is None:
+            raise UploadError(f"k={k}: only the export's top {fixed} (this model's score is "
+                              f"not a vector similarity an index can rank by)")
+        else:  # an --images gallery, or deeper than a server's retrieve goes (the server
+            # cannot read the baked gallery; this process has the export's copy)
             query = np.asarray(self.model.embed_text([text]), np.float32)[0]
             pairs = gallery.nearest(query, k)
         return {"query": text, "results": self._result(gallery, pairs)}
