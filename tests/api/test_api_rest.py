@@ -117,3 +117,28 @@ def test_metadata_shapes_as_tf_serving_prints_them():
     assert rest_tensors.shape_of({"tensor_shape": {"dim": [{}]}}) == [0]
     assert rest_tensors.shape_of({"tensor_shape": {}}) == []
     assert rest_tensors.shape_of({"tensor_shape": {"unknown_rank": True}}) is None
+
+
+def test_a_batch_over_the_body_limit_goes_in_halves(tmp_path_factory):
+    """b64 image bytes make a body 4/3 larger than gRPC's message: a 413 is not an error
+    while one image still fits; answers equal the in-process ones."""
+    from tests.api.exports import Exported, pixels
+    from tfembed.serving.server import Server
+
+    exported = Exported(tmp_path_factory.mktemp("limit") / "export", "pixels")
+    images = list(pixels(11, 6))
+    server = Server(exported.base, "tiny", port=0, rest_api_port=0,
+                    file_system_poll_wait_seconds=0, max_request_bytes=1500)
+    server.start()
+    try:
+        with tfembed.connect(f"http://127.0.0.1:{server.rest_port}", "tiny") as model:
+            got = model.embed_image(images)
+            scores = model.classify(images, ["a red bird", "a blue bird"]).scores
+            with pytest.raises(ServingClientError, match="413.*max_request_bytes"):
+                model.embed_text(["a red bird " * 200])  # one row that cannot fit
+    finally:
+        server.stop(grace=1)
+    local = tfembed.load(exported.base)
+    np.testing.assert_allclose(got, local.embed_image(images), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scores, local.classify(images, ["a red bird", "a blue bird"])
+                               .scores, rtol=1e-5, atol=1e-6)

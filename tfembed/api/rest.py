@@ -8,6 +8,8 @@ standard library only, for clients that cannot (or would rather not) speak gRPC.
 Errors are the gRPC back end's: `ServingClientError` with the gRPC status code TF Serving's
 HTTP status stands for (400 -> INVALID_ARGUMENT, which the methods turn into BadInput naming
 the image; 404 NOT_FOUND; 503 and unreachable servers UNAVAILABLE, retried with backoff).
+A batch whose JSON is over the server's body limit (413: b64 makes image bytes 4/3 larger)
+is sent again in halves.
 """
 
 import http.client
@@ -19,6 +21,7 @@ import urllib.parse
 import urllib.request
 
 import grpc
+import numpy as np
 
 from tfembed.api import rest_tensors as tensors
 from tfembed.api.answers import BadInput, SignatureError
@@ -82,6 +85,7 @@ class RestModel(EmbeddingModel):
                 code = _CODES.get(err.code, grpc.StatusCode.UNKNOWN)
                 error = ServingClientError(code, f"HTTP {err.code} from {method} {url}: "
                                                  f"{_message(err.read())}")
+                error.http_status = err.code
             except TimeoutError:  # connect or read took longer than the deadline
                 raise ServingClientError(grpc.StatusCode.DEADLINE_EXCEEDED,
                                          f"{method} {url}: no answer within "
@@ -100,7 +104,7 @@ class RestModel(EmbeddingModel):
 
     def _predict(self, name, arrays):
         outputs = self._dtypes[name]
-        if any(len(v) == 0 for k, v in arrays.items() if k not in sig.UNBATCHED_INPUTS):
+        if _rows(arrays) == 0:
             return tensors.empty_outputs(outputs)
         body = {"signature_name": name,
                 "inputs": {k: tensors.to_json(k, v) for k, v in arrays.items()}}
@@ -109,6 +113,8 @@ class RestModel(EmbeddingModel):
         except ServingClientError as err:
             if err.code == grpc.StatusCode.INVALID_ARGUMENT:
                 raise BadInput(str(err)) from None
+            if getattr(err, "http_status", None) == 413 and _rows(arrays) > 1:
+                return self._halves(name, arrays)  # b64 images grew past the body limit
             raise
         got = answer.get("outputs") if isinstance(answer, dict) else None
         if len(outputs) == 1 and got is not None:  # one output: TF Serving omits its name
@@ -123,6 +129,13 @@ class RestModel(EmbeddingModel):
         except (ValueError, TypeError) as err:
             raise ServingClientError(grpc.StatusCode.UNKNOWN, f"{self.where}: {err}") from None
 
+    def _halves(self, name, arrays):
+        half = _rows(arrays) // 2
+        parts = [self._predict(name, {k: v if k in sig.UNBATCHED_INPUTS else v[part]
+                                      for k, v in arrays.items()})
+                 for part in (slice(0, half), slice(half, None))]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
     @property
     def info(self):
         return {**super().info, "backend": "rest", "address": self.address,
@@ -133,6 +146,10 @@ class RestModel(EmbeddingModel):
             f"{self.where}: the baked-in gallery is not reachable over REST (TF Serving's "
             f"predict runs signatures, and no signature returns the gallery's embeddings); "
             f"load the export in process (tfembed.load) to read it")
+
+
+def _rows(arrays):
+    return min((len(v) for k, v in arrays.items() if k not in sig.UNBATCHED_INPUTS), default=1)
 
 
 def _message(data):
