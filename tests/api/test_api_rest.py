@@ -142,3 +142,19 @@ def test_a_batch_over_the_body_limit_goes_in_halves(tmp_path_factory):
     np.testing.assert_allclose(got, local.embed_image(images), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(scores, local.classify(images, ["a red bird", "a blue bird"])
                                .scores, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "rest"])
+def test_batch_size_is_the_rows_per_request(features_export, servers, protocol):
+    srv = servers(features_export.base)
+    address = srv.port if protocol == "grpc" else srv.rest_port
+    rows = np.random.default_rng(4).normal(size=(5, 5)).astype("float32")
+    with tfembed.connect(f"127.0.0.1:{address}", "tiny", protocol=protocol,
+                         batch_size=2) as model:
+        calls = []
+        predict = model._predict
+        model._predict = lambda name, arrays: calls.append(len(arrays["features"])) or predict(
+            name, arrays)
+        got = model.embed_image(rows)
+    assert calls == [2, 2, 1]
+    np.testing.assert_allclose(got, features_export.image(rows), rtol=1e-5, atol=1e-6)

@@ -25,6 +25,8 @@ class RemoteModel(EmbeddingModel):
         self._client = Client(address, model_name, timeout=timeout, version=version,
                               **client_options)
         self.where = f"model {model_name!r} at {address}"
+        if client_options.get("batch_size"):  # rows per Predict: the API's chunks, not Client's
+            self.batch_size = max(1, int(client_options["batch_size"]))
         try:
             metadata = self._client.metadata()
         except ServingClientError as err:
