@@ -78,3 +78,12 @@ def test_whole_image_row_matches_shared_lite0_features(tmp_path, shared_data):
     assert feats.shape == (2, 10, 1280)
     np.testing.assert_allclose(feats[:, 0], ref["features"][[0, 500]], atol=1e-4)
     assert np.abs(feats[:, 1:] - feats[:, :1]).max() > 0.5  # the cells are other pictures
+
+
+def test_smoke_cuts_small_crops_of_the_smoke_images(tmp_path):
+    flickr8k_root(tmp_path / "root", splits=(("train", 40), ("dev", 2), ("test", 2)))
+    out = tmp_path / "smoke.npz"
+    assert main(["--data", "flickr8k", "--data-dir", str(tmp_path / "root"), "--out", str(out),
+                 "--backbone", "conv_small", "--smoke"]) == 0
+    regions = rf.load(str(out))
+    assert regions["crop_size"] == [64, 64] and len(regions["image_files"]) == 32 + 2 + 2
