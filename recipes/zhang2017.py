@@ -8,8 +8,25 @@ the class-disjoint train/val split, retrain on trainval, test on test_unseen (pe
 and GZSL over all classes. Beside DEM on the same features: ridge regression visual->semantic
 and semantic->visual (closed form, the paper's ablation), ESZSL, and hubness for each.
 
+Semantic modalities (model.semantics): attributes, sentences, words, fusion (attributes +
+class-name words), descriptions (per-image, Bi-LSTM final states, Sec. 3.2 (c)), and
+attributes+descriptions, the paper's best CUB setting (its comparison table, CUB: A 58.3,
+D 53.5, A+D 59.0): Sec. 3.2 / Fig. 1 (b)'s multi-modality fusion with the Bi-LSTM unit of
+(c) -- each image's class attribute row and one of its descriptions go through their own
+first layer, are summed element-wise, pass f2 = scaled tanh, then FC + ReLU into the visual
+space; a class prototype is the mean over the class's descriptions, each fused with its
+attributes. Its export serves embed_image and classify_prototypes, not embed_text (a string
+alone lacks the attribute row). Defaults: synthetic runs attributes, words, fusion,
+descriptions -- attributes+descriptions is a second Bi-LSTM training, which would take the
+no-argument run past 10 minutes on 2 cores, so it is opt-in (command below); real CUB
+(xlsa17) attributes, sentences: xlsa17 has no per-image descriptions, and
+../shared/data/cub_reed35 (Reed's real descriptions, 35 classes) has neither class
+attributes nor a train/val split, so attributes+descriptions runs on synthetic data only.
+
     python recipes/zhang2017.py                      # synthetic birds, < 10 min on 2 cores
     python recipes/zhang2017.py --smoke              # seconds
+    python recipes/zhang2017.py \
+        --set model.semantics='["attributes","descriptions","attributes+descriptions"]'
     python recipes/zhang2017.py --data xlsa17 --data-dir ../shared/data/xlsa17 \
         --set data.dataset=CUB --set data.features=../shared/data/cub/lite0.mat
 """

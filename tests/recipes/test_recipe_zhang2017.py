@@ -120,7 +120,7 @@ def test_weight_decay_grid_is_not_edged_on_real_data_and_synthetic_keeps_paper_l
 def test_synthetic_smoke_run_with_export(tmp_path):
     code = run_recipe("zhang2017", [
         "--smoke", "--workdir", str(tmp_path), "--export",
-        "--set", "model.semantics=['fusion','descriptions']"])
+        "--set", "model.semantics=['fusion','descriptions','attributes+descriptions']"])
     assert code == 0
     fusion = _results(tmp_path, "fusion", "dem")
     assert fusion["protocol"] == "gbu_per_class" and fusion["config"]["method"] == "dem"
@@ -134,12 +134,19 @@ def test_synthetic_smoke_run_with_export(tmp_path):
         assert baseline["protocol"] == "gbu_per_class" and baseline["config"]["method"] == name
         assert "zsl_top1_per_class" in baseline["metrics"]
         assert baseline["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 3)  # 3 unseen
-    assert not (tmp_path / "descriptions" / "eszsl").exists()  # no class-level semantics
+    for kind in ("descriptions", "attributes+descriptions"):  # no class-level semantics
+        assert not (tmp_path / kind / "eszsl").exists()
+    fused = _results(tmp_path, "attributes+descriptions", "dem")
+    assert fused["chance"]["zsl_top1_per_class"] == pytest.approx(1 / 3)
+    assert any("no embed_text" in n for n in fused["notes"])
     table = (tmp_path / "zsl_table.md").read_text()
     assert "| fusion | dem |" in table and "| descriptions | dem |" in table
+    assert "| attributes+descriptions | dem |" in table
 
     _check_export(tmp_path / "descriptions" / "dem", text=True)
     _check_export(tmp_path / "fusion" / "dem", text=False)
+    # attributes + descriptions: images and prototypes only (a string lacks the attributes)
+    _check_export(tmp_path / "attributes+descriptions" / "dem", text=False)
 
 
 def _check_export(run_dir, text):

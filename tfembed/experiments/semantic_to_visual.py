@@ -79,7 +79,7 @@ def run(cfg, workdir, strategy, export=False):
         dem_dir = os.path.join(out, "dem")
         model, m, c, timing, dem_notes, protos = run_dem(
             cfg, dem_dir, strategy, dataset, side, features, seen, unseen,
-            notes + list(cfg["notes"].get(kind, [])), splits)
+            notes + list(cfg["notes"].get(kind, [])) + side.notes, splits)
         results[(kind, "dem")] = _record(cfg, dem_dir, dataset, kind, "dem", m, c, timing,
                                          dem_notes)
         path = save_dem(dict(cfg, method="dem", semantic_side=kind), dem_dir, model, side, tower,
