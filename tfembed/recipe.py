@@ -6,12 +6,15 @@
                            [--retrain-best] [--verbose]
 
 TensorFlow's C++ log lines are hidden unless --verbose is given (tfembed.quiet, applied when
-the recipe imports tfembed, before TensorFlow).
+the recipe imports tfembed, before TensorFlow). After the run, every results.json it wrote
+records "smoke" and "export" (the version path written beside it, or null), and each run
+bundle's test embeddings go to the Embedding Projector (tfembed.reports.projector).
 """
 
 import argparse
 import os
 import sys
+import time
 
 
 RECIPES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes")
@@ -90,6 +93,42 @@ def default_workdir(name, smoke=False):
     return os.path.join("runs", f"{name}-smoke" if smoke else name)
 
 
+def export_paths(results):
+    """The export version paths a run's `run` returned: results["export"], or for runs of
+    several parts (zhang2017: {(side, method): results}) each part's."""
+    if not isinstance(results, dict):
+        return []
+    parts = [results] + [v for v in results.values() if isinstance(v, dict)]
+    return [os.path.abspath(p["export"]) for p in parts if isinstance(p.get("export"), str)]
+
+
+def after_run(workdir, results, started):
+    """Each results.json the run wrote gets the export written beside it (RUN_DIR/export/N,
+    else null); then the Embedding Projector files of every bundle the run wrote (a failure
+    there is a warning: the run itself is done)."""
+    from tfembed.experiments import common
+    from tfembed.training.strategy import is_chief
+
+    if not is_chief():
+        return
+    exports = export_paths(results)
+    for path in common.RUN["written"]:
+        prefix = os.path.join(os.path.dirname(os.path.abspath(path)), "export") + os.sep
+        found = [e for e in exports if e.startswith(prefix)]
+        if found and os.path.exists(path):
+            common.record_fields(path, export=found[-1])
+    from tfembed import progress
+    from tfembed.reports import projector
+    for run_dir in projector.bundle_dirs(workdir, since=started):
+        try:
+            with progress.stage(f"embedding projector ({run_dir})"):
+                log_dir = projector.write(run_dir)
+            print(f"embedding projector: tensorboard --logdir {log_dir}")
+        except Exception as err:  # noqa: BLE001 - a view of the results, never the run
+            print(f"warning: embedding projector of {run_dir} not written: "
+                  f"{type(err).__name__}: {err}", file=sys.stderr)
+
+
 def main(recipe, argv=None):
     """Parse the shared flags, build the strategy, run the experiment; exit code 0/2.
 
@@ -112,14 +151,19 @@ def main(recipe, argv=None):
         import keras
         keras.utils.set_random_seed(cfg["seed"])
         workdir = args.workdir or default_workdir(name, args.smoke)
+        from tfembed.experiments import common
+        common.RUN.update(smoke=args.smoke, written=[])
         if args.tune or args.retrain_best:
             from tfembed import tuning
             if args.tune:
                 tuning.tune(recipe, cfg, run, workdir, strategy, args.tune, args.max_trials)
             if args.retrain_best:
-                tuning.retrain_best(recipe, cfg, run, workdir, strategy, args.export)
+                started = time.time()
+                after_run(os.path.join(workdir, "best"), tuning.retrain_best(
+                    recipe, cfg, run, workdir, strategy, args.export), started)
             return 0
-        run(cfg, workdir, strategy, export=args.export)
+        started = time.time()
+        after_run(workdir, run(cfg, workdir, strategy, export=args.export), started)
         return 0
     except TfembedError as err:
         print(f"{name}: error: {err}", file=sys.stderr)

@@ -80,7 +80,7 @@ def plot_alignment(model, text, image, dataset, rows, workdir, beta, how=""):
     notes = [f"phrase alignments: {json_path}"]
     if dataset.images is None and dataset.image_paths is None:
         return notes + ["alignment plot skipped: the regions are precomputed features without pixels"]
-    notes.append(f"alignment plot: {_draw(records, dataset, workdir, beta)}")
+    notes.append(f"alignment plot: {_draw(records, dataset, workdir, beta)[0]}")
     return notes
 
 
@@ -109,16 +109,21 @@ def _draw(records, dataset, workdir, beta):
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(f"{rec['image_id']} (box 0 = whole image)", fontsize=8)
         tx.axis("off")
-        tx.text(0, 1.0, rec["caption"][:100], fontsize=9, style="italic", va="top",
-                transform=tx.transAxes)
-        tx.text(0.02, 0.88, f"MRF phrases (beta = {beta:.3g}):  [box number]  phrase",
-                fontsize=9, fontweight="bold", va="top", transform=tx.transAxes)
+        # The caption whole (wrapped), then the phrases from where it ends.
+        caption = textwrap.fill(" ".join(rec["caption"].split()), 95)
+        tx.text(0, 1.0, caption, fontsize=9, style="italic", va="top", transform=tx.transAxes)
+        y = 1.0 - 0.075 * (caption.count("\n") + 1) - 0.04
+        tx.text(0.02, y, f"MRF phrases (beta = {beta:.3g}):  [box number, also its colour]  "
+                "phrase  (score: mean word-region score)", fontsize=9, fontweight="bold",
+                va="top", transform=tx.transAxes)
         segs = rec["mrf"]["segments"]
-        step = min(0.09, 0.5 / max(1, len(segs)))
+        scores = np.asarray(rec["scores"])
+        step = min(0.09, (y - 0.3) / max(1, len(segs)))
         for s, seg in enumerate(segs):
-            tx.text(0.04, 0.78 - s * step, f"[{seg['region']}]  {seg['text']}",
-                    fontsize=10 if step >= 0.07 else 8, va="top", transform=tx.transAxes,
-                    color=COLOURS[seg["region"] % len(COLOURS)])
+            score = scores[seg["start"]:seg["end"], seg["region"]].mean()
+            tx.text(0.04, y - 0.1 - s * step, f"[{seg['region']}]  {seg['text']}  "
+                    f"(score {score:.3g})", fontsize=10 if step >= 0.07 else 8, va="top",
+                    transform=tx.transAxes, color=COLOURS[seg["region"] % len(COLOURS)])
         argmax = " | ".join(f"[{g['region']}] {g['text']}" for g in rec["argmax"]["segments"])
         tx.text(0.02, 0.2, "per-word argmax (beta = 0):\n" + textwrap.fill(argmax, 95),
                 fontsize=8, color="dimgray", va="top", transform=tx.transAxes)
@@ -126,4 +131,4 @@ def _draw(records, dataset, workdir, beta):
     path = os.path.join(workdir, FIGURE)
     fig.savefig(path, dpi=80)
     plt.close(fig)
-    return path
+    return path, fig

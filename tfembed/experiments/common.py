@@ -73,12 +73,35 @@ def train(cfg, model, strategy, workdir, dataset_fn, eval_fn=None):
     return trainer.fit(dataset_fn)
 
 
+# Set by tfembed.recipe.main: whether the run is --smoke, and every results.json the run
+# wrote (their "export" is filled in once the run has returned).
+RUN = {"smoke": False, "written": []}
+
+
+def record_fields(path, **fields):
+    """Set top-level `fields` of the results.json at `path` (e.g. smoke, export)."""
+    with open(path) as f:
+        results = json.load(f)
+    results.update(fields)
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    return results
+
+
 def finish(cfg, workdir, dataset, metrics, chance, timing, notes=()):
-    res = results_lib.write_results(
-        workdir, cfg["recipe"], dataset.name, cfg["protocol"], metrics, chance,
-        flatten(cfg), timing, notes) if is_chief() else {"metrics": metrics}
-    if is_chief():
-        print(results_lib.format_table(res))
+    """results.json (with `smoke`, and `export` null until an export is written), then the
+    table, in the units tfembed.reports.tables declares."""
+    if not is_chief():
+        return {"metrics": metrics}
+    from tfembed.reports import tables
+
+    res = results_lib.write_results(workdir, cfg["recipe"], dataset.name, cfg["protocol"],
+                                    metrics, chance, flatten(cfg), timing, notes)
+    res.update(smoke=bool(RUN["smoke"]), export=None)
+    path = os.path.join(workdir, "results.json")
+    record_fields(path, smoke=res["smoke"], export=None)
+    RUN["written"].append(path)
+    print(tables.format_results(res))
     return res
 
 
@@ -120,7 +143,9 @@ def _display_images(dataset, rows):
 
 
 def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n_queries=4, top=6):
-    """PNG of a few description queries and their top retrieved images (green = right class)."""
+    """PNG of a few description queries (whole) and their top retrieved images, each with its
+    rank and score; a legend says green = the query's class, red = another
+    (tfembed.reports.figures)."""
     show, why = _display_images(dataset, rows)
     if show is None:
         return [f"query plot skipped: {why}"]
@@ -128,26 +153,20 @@ def plot_queries(model, text, load_image, dataset, rows, workdir, embed_split, n
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from tfembed.data.pipeline import image_batches
+    from tfembed.reports import figures
 
     images, texts, text_labels, strings = embed_split(model, text, load_image, dataset, rows)
     n_queries, top = min(n_queries, len(texts)), min(top, len(rows))  # small test splits
     pick = np.random.default_rng(0).choice(len(texts), n_queries, replace=False)
     scores = np.asarray(model.score(images, texts[pick])).T
-    fig, axes = plt.subplots(n_queries, top, figsize=(2 * top, 2.3 * n_queries), squeeze=False)
+    results = []
     for q, query in enumerate(pick):
         best = np.argsort(-scores[q], kind="stable")[:top]
-        pixels = next(iter(image_batches(show, rows[best], top))).numpy()
-        for j, idx in enumerate(best):
-            ax = axes[q, j]
-            ax.imshow(np.clip(pixels[j], 0, 255).astype(np.uint8))
-            ok = dataset.labels[rows[idx]] == text_labels[query]
-            for spine in ax.spines.values():
-                spine.set_color("green" if ok else "red")
-                spine.set_linewidth(3)
-            ax.set_xticks([]), ax.set_yticks([])
-        axes[q, 0].text(0, 1.08, strings[query][:120], transform=axes[q, 0].transAxes,
-                        fontsize=9, va="bottom", ha="left")
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.95, bottom=0.02, hspace=0.35, wspace=0.05)
+        pixels = next(iter(image_batches(show, rows[best], top, stage=None))).numpy()
+        results.append([(pixels[j], float(scores[q, idx]),
+                         bool(dataset.labels[rows[idx]] == text_labels[query]))
+                        for j, idx in enumerate(best)])
+    fig = figures.queries_figure([strings[query] for query in pick], results)
     path = os.path.join(workdir, "retrieval_queries.png")
     fig.savefig(path, dpi=80)
     plt.close(fig)

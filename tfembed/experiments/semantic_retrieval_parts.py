@@ -104,7 +104,8 @@ def triplet_dataset_fn(load_image, image_texts, preprocessor, triplets, batch_si
 
 
 def plot_curves(curves, path):
-    """NDCG@R and PCC@R of every setting on log-R axes."""
+    """NDCG@R and PCC@R of every setting on log-R axes, both axes labelled; returns the
+    (closed) figure so its labels can be checked."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -113,9 +114,12 @@ def plot_curves(curves, path):
     for name, c in curves.items():
         axes[0].plot(c["r"], c["ndcg"], marker=".", label=name)
         axes[1].plot(c["pcc_r"], c["pcc"], marker=".", label=name)
-    for ax, title in zip(axes, ("NDCG@R", "PCC@R")):
-        ax.set_xscale("log"), ax.set_xlabel("R"), ax.set_title(title), ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
+    for ax, title, ylabel in zip(axes, ("NDCG@R", "PCC@R"), (
+            "NDCG@R (0-1, higher is better)", "PCC@R (Pearson correlation, -1 to 1)")):
+        ax.set_xscale("log"), ax.set_title(title), ax.grid(alpha=0.3)
+        ax.set_xlabel("R: number of top-ranked results (log scale)"), ax.set_ylabel(ylabel)
+    axes[1].legend(fontsize=8, title="setting", title_fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+    return fig

@@ -368,7 +368,8 @@ def report(paths, everything):
                      cell([f"{label}: {values(res, keys)}" for label, keys in grps]),
                      cell([f"{label}: {values(res, keys, 'chance')}" for label, keys in grps]),
                      cell(baselines(path, res, everything, paper, grps)),
-                     cell(deviations(res, paper)), f"{c_ref}: `{path}`"])
+                     cell(deviations(res, paper)),
+                     f"{c_ref}: `{path}`" + (" (smoke run)" if res.get("smoke") else "")])
     head = ["recipe", "data set", "protocol", "variant", "paper", "ours", "chance",
             "same-run baselines", "deviations", "run"]
     lines = ["# Reproduction: tfembed runs beside the papers", "",
