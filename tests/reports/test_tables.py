@@ -40,3 +40,13 @@ def test_table_rows_are_in_their_unit_and_the_title_names_method_and_side():
 
 def test_a_real_run_is_not_called_smoke():
     assert "smoke" not in tables.format_results(_results(smoke=False)).splitlines()[0]
+
+
+def test_zsl_table_names_side_and_method_and_says_smoke():
+    from tfembed.reports import zsl_table
+
+    real = _results(smoke=False)
+    smoke = _results(smoke=True)
+    assert "Smoke run" not in zsl_table.markdown([real])
+    table = zsl_table.markdown([real, smoke])
+    assert "| attributes | eszsl | 41.7 (25.0) |" in table and "Smoke run (--smoke)" in table

@@ -66,6 +66,8 @@ def markdown(results):
                   "and epochs chosen on the class-disjoint train/val split. Numbers in %, chance "
                   "in brackets; hubness = skewness of the N1 distribution of the unseen class "
                   "prototypes (test images as queries), chance = random scores."]
+        if any(res.get("smoke") for res in results):
+            lines.append("Smoke run (--smoke): tiny sizes, not comparable with the paper.")
         if cfg.get("data.features"):
             lines.append(f"Image features: {cfg['data.features']}.")
         lines += [f"Note: {n}" for n in cfg.get("table_notes", []) or []]
