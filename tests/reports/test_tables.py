@@ -50,3 +50,20 @@ def test_zsl_table_names_side_and_method_and_says_smoke():
     assert "Smoke run" not in zsl_table.markdown([real])
     table = zsl_table.markdown([real, smoke])
     assert "| attributes | eszsl | 41.7 (25.0) |" in table and "Smoke run (--smoke)" in table
+
+
+def test_reproduce_marks_smoke_runs(tmp_path):
+    import json
+
+    from tfembed.reports import reproduce
+
+    for name, smoke in (("real", False), ("tiny", True)):
+        path = tmp_path / name / "results.json"
+        path.parent.mkdir()
+        res = _results(smoke=smoke, recipe="devise", notes=[], timing={}, versions={})
+        res["config"] = {"recipe": "devise", "protocol": "gbu_per_class"}
+        path.write_text(json.dumps(res))
+    text = reproduce.report([str(tmp_path)], reproduce.find_results([str(tmp_path)]))
+    rows = [line for line in text.splitlines() if line.startswith("| devise")]
+    marked = [("tiny" in r, "(smoke run)" in r) for r in rows]
+    assert sorted(marked) == [(False, False), (True, True)]
