@@ -1,4 +1,4 @@
-"""The `tfembed` console script: `tfembed data stats|tfrecords`, `export`, `caption`,
+"""The `tfembed` console script: `tfembed data stats|tfrecords|regions`, `export`, `caption`,
 `index build`, `search`, `embed`, `serve`, `query`.
 
 TensorFlow's C++ log lines are hidden unless `--verbose` is given (anywhere on the line);
@@ -115,6 +115,8 @@ def build_parser():
     records.add_argument("--shards", type=int, default=None, help="default: one per 1024 images")
     records.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     records.set_defaults(func=_data_tfrecords)
+    from tfembed.data.regions_command import add_parser as add_regions_parser
+    add_regions_parser(data_sub)
 
     export_p = add(sub, "export", help="export a finished run directory as a new "
                    "SavedModel version under RUN_DIR/export/")

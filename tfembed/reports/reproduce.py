@@ -201,6 +201,9 @@ def match(res):
 
 
 def _features(cfg):
+    if cfg.get("data.region_features"):
+        return ("precomputed EfficientNet-Lite0 region features, whole image + grid crops "
+                f"({cfg['data.region_features']})")
     path = cfg.get("data.features")
     tower = cfg.get("image.tower")
     if path:
@@ -243,7 +246,10 @@ def deviations(res, paper):
     if recipe == "karpathy2015_captions" and cfg.get("model.cell") != "simple_rnn":
         out.append(f"cell: model.cell={cfg.get('model.cell')} (paper: simple RNN)")
     if recipe == "karpathy2015":
-        if cfg.get("image.tower") == "features":
+        if cfg.get("data.region_features"):
+            out.append("region proxy: whole image + a fixed grid (tfembed data regions, 3x3 = "
+                       "10 regions; paper: top-19 R-CNN boxes + whole image)")
+        elif cfg.get("image.tower") == "features":
             out.append("region proxy: whole image only (precomputed global features)")
         elif cfg.get("image.regions") == "grid":
             g = cfg.get("image.grid")

@@ -42,14 +42,3 @@ def add_notes(workdir, notes):
         json.dump(results, f, indent=2, sort_keys=True, default=str)
     return results
 
-
-def format_table(results):
-    """A plain-text table: metric, value, chance."""
-    width = max([36] + [len(k) + 2 for k in results["metrics"]])
-    lines = [f"{results['recipe']} on {results['dataset']} ({results['protocol']})",
-             f"{'metric':<{width}}{'value':>10}{'chance':>10}"]
-    for key, value in results["metrics"].items():
-        chance = results["chance"].get(key)
-        chance_text = f"{chance:>10.4f}" if chance is not None else f"{'':>10}"
-        lines.append(f"{key:<{width}}{value:>10.4f}{chance_text}")
-    return "\n".join(lines)
