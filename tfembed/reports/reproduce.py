@@ -53,7 +53,8 @@ BASELINES = {  # recipe -> [(metric suffix, label)] written into the same result
 VARIANT = {  # recipe -> config keys that name the variant
     "reed2016": ["model.task", "text.encoder", "image.projection", "text.architecture"],
     "zhang2017": ["semantic_side", "method"],
-    "karpathy2015": ["model.kind", "image.regions"], "wang2016": ["text.features"],
+    "karpathy2015": ["model.kind", "image.regions", "data.region_features"],
+    "wang2016": ["text.features"],
     "karpathy2015_captions": ["model.cell", "decode.beam"], "gordo2017": ["model.primary"],
     "wsabie": ["labels.source"], "devise": ["labels.word_vectors"],
 }
@@ -367,8 +368,9 @@ def report(paths, everything):
         if cmd not in commands:
             commands.append(cmd)
         c_ref = f"C{commands.index(cmd) + 1}"
-        variant = " · ".join(f"{k.split('.')[-1]}={res['config'][k]}"
-                             for k in VARIANT.get(res["recipe"], []) if k in res["config"])
+        variant = " · ".join(f"{k.split('.')[-1]}={os.path.basename(str(res['config'][k]))}"
+                             for k in VARIANT.get(res["recipe"], [])
+                             if res["config"].get(k) is not None)
         rows.append([res["recipe"], str(res.get("dataset")), f"`{res.get('protocol')}`",
                      variant or "–", cell(paper_cells),
                      cell([f"{label}: {values(res, keys)}" for label, keys in grps]),
