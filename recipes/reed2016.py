@@ -49,7 +49,9 @@ def get_config(data="synthetic_birds", smoke=False):
                  "max_words": 30, "vocab_size": 10000, "filters": [384, 512, 256],
                  "kernels": None, "pools": None, "rnn_units": 256,
                  "rnn_cell": "gru", "embed_dim": 64, "dropout": 0.0,
-                 "word_vectors": "train", "train_word_vectors": False},
+                 # word2vec's vectors (none: trained on the training texts) and the start of
+                 # the custom word encoders' embedding (none: random), e.g. glove6b50d.
+                 "word_vectors": None, "train_word_vectors": False},
         "model": {"embed_dim": 1024, "scorer": "dot", "task": "ds_sje",
                   "task_options": {"margin": 1.0, "violation": "sum"}},
         # Paper defaults: RMSprop, lr 0.0007, minibatch 40.

@@ -329,6 +329,26 @@ def _rnn(units, cell, return_sequences=True, initializer=None):
     return layers[cell](units, return_sequences=return_sequences)
 
 
+def _word_embedding(inputs, vocab_size, embed_dim, word_vectors, train, mask_zero):
+    """Word ids -> vectors. Random (uniform [-1, 1], `embed_dim` wide) unless `word_vectors`
+    [vocab_size, D] is given (e.g. GloVe rows aligned with the tokenizer, padding / unknown
+    rows zero): then the embedding starts from them, D wide, and `train` says whether it
+    is fine-tuned. Pretrained vectors give 25 training classes words they never see."""
+    if word_vectors is None:
+        return keras.layers.Embedding(vocab_size, embed_dim, mask_zero=mask_zero,
+                                      embeddings_initializer=keras.initializers.RandomUniform(-1, 1),
+                                      name="embedding")(inputs)
+    vectors = np.asarray(word_vectors, np.float32)
+    if vectors.shape[0] != vocab_size:
+        raise ConfigError(f"text.word_vectors: {vectors.shape[0]} rows for a vocabulary of "
+                          f"{vocab_size} word ids")
+    emb = keras.layers.Embedding(vocab_size, vectors.shape[1], mask_zero=mask_zero,
+                                 trainable=train, name="embedding")
+    x = emb(inputs)
+    emb.set_weights([vectors])  # not an initializer: the matrix stays out of the model config
+    return x
+
+
 def build_text_encoder(kind, output_dim, vocab_size=None, max_length=None, *,
                        filters=(384, 512, 256), kernel=4, pool=3, kernels=None, pools=None,
                        rnn_units=256, rnn_cell="gru", architecture="custom",
@@ -342,7 +362,9 @@ def build_text_encoder(kind, output_dim, vocab_size=None, max_length=None, *,
     reedscot/cvpr2016 (REED_HYBRID): the layer arguments must be Reed's values
     (`reed_hybrid_settings`), characters enter as Reed's 70-wide one-hot vectors with padding
     zero, words as one-hot vectors over the vocabulary, the recurrence is FixedRNN
-    (`ReluRNN`), and every weight and bias starts uniform in [-0.08, 0.08]."""
+    (`ReluRNN`), and every weight and bias starts uniform in [-0.08, 0.08].
+    `word_vectors` [vocab_size, D]: word2vec's fixed vectors, and the starting embedding of
+    the custom word CNN-RNN / LSTM / CNN (fine-tuned if `train_word_vectors`)."""
     if kind not in TEXT_ENCODERS:
         raise ConfigError(f"unknown text encoder {kind!r}; known: {', '.join(TEXT_ENCODERS)}")
     if architecture not in ARCHITECTURES:
@@ -407,11 +429,14 @@ def build_text_encoder(kind, output_dim, vocab_size=None, max_length=None, *,
                                        trainable=False, mask_zero=kind == "char_lstm",
                                        name="one_hot")(inputs)
         elif reed:  # HybridCNNWord.lua: the first conv reads one-hot words (OneHotConv1D)
+            if word_vectors is not None:
+                raise ConfigError("text.architecture=reed_hybrid reads one-hot words (reedscot/"
+                                  "cvpr2016 modules/HybridCNNWord.lua), so text.word_vectors "
+                                  "cannot initialise it; use text.architecture=custom")
             x, one_hot_words = inputs, vocab_size
         else:
-            x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=kind in ("word_lstm", "bilstm"),
-                                       embeddings_initializer=keras.initializers.RandomUniform(-1, 1),
-                                       name="embedding")(inputs)
+            x = _word_embedding(inputs, vocab_size, embed_dim, word_vectors, train_word_vectors,
+                                mask_zero=kind in ("word_lstm", "bilstm"))
         if kind.endswith("cnn_rnn"):
             # Reed's hybrid: temporal conv + max-pool, then a recurrent layer averaged over time.
             x = _conv_stack(x, conv_spec(filters, kernels, pools), initializer, one_hot_words)

@@ -35,8 +35,13 @@ def _reed_side(kind, c, texts, seed):
                             vocabulary=reed.CHAR_ALPHABET)
     if kind == "bow":
         return TextSide.fit(texts, output="counts", vocab_size=c["vocab_size"])
+    # text.word_vectors: word2vec's vectors (none given: trained on `texts`); for the other
+    # word encoders the embedding's starting point (none: random), e.g. glove6b50d.
+    vectors = c.get("word_vectors")
+    if kind == "word2vec":
+        vectors = vectors or "train"
     return TextSide.fit(texts, max_length=c["max_words"], vocab_size=c["vocab_size"], seed=seed,
-                        word_vectors=c["word_vectors"] if kind == "word2vec" else None)
+                        word_vectors=vectors, word_dim=c.get("word_dim", 100))
 
 
 def _reed_tower(kind, side, c, dim, attribute_dim=None, **_):
