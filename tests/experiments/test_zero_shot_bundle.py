@@ -17,8 +17,6 @@ QUERIES = np.asarray(["a red-crowned bird of class 2", "an unseen word"], object
 
 @pytest.mark.parametrize("encoder", TEXT_ENCODERS)
 def test_bundle_round_trip(tmp_path, encoder):
-    if encoder == "bilstm":
-        pytest.skip("bilstm is DEM's description encoder, not a Reed text side")
     cfg = small_cfg("linear", 16)
     cfg["text"].update(encoder=encoder, word_vectors="train")
     if encoder == "char_cnn_rnn":  # Reed's own layers (ReluRNN, one-hot convolutions)
