@@ -51,7 +51,8 @@ BASELINES = {  # recipe -> [(metric suffix, label)] written into the same result
                ("frequency_prior", "word-frequency prior")],
 }
 VARIANT = {  # recipe -> config keys that name the variant
-    "reed2016": ["model.task", "text.encoder", "image.projection", "text.architecture"],
+    "reed2016": ["model.task", "text.encoder", "image.projection", "text.architecture",
+                 "text.word_vectors", "text.train_word_vectors", "train.steps", "seed"],
     "zhang2017": ["semantic_side", "method"],
     "karpathy2015": ["model.kind", "image.regions", "data.region_features"],
     "wang2016": ["text.features"],
@@ -164,6 +165,22 @@ def stale(res):
 
 def _variant_ok(paper, cfg):
     return all(cfg.get(k) == v for k, v in paper.variant.items())
+
+
+def _shown(key, cfg):
+    """Whether a variant key is worth a word: set, and not a value that changes nothing (seed 0,
+    word vectors an encoder ignores, the recipe's default step count)."""
+    value = cfg.get(key)
+    if value is None or (key == "seed" and value == 0):
+        return False
+    if key == "text.train_word_vectors":  # fine-tuned pretrained vectors
+        return bool(value) and cfg.get("text.word_vectors") not in (None, "train")
+    if key == "text.word_vectors":
+        return value != "train" or cfg.get("text.encoder") == "word2vec"
+    if key == "train.steps":  # only where a run of the same data set changed it
+        return cfg.get("recipe") == "reed2016" and "cub_reed35" in str(cfg.get("data.root")) \
+            and value != 3000
+    return True
 
 
 def match(res):
@@ -370,7 +387,7 @@ def report(paths, everything):
         c_ref = f"C{commands.index(cmd) + 1}"
         variant = " · ".join(f"{k.split('.')[-1]}={os.path.basename(str(res['config'][k]))}"
                              for k in VARIANT.get(res["recipe"], [])
-                             if res["config"].get(k) is not None)
+                             if _shown(k, res["config"]))
         rows.append([res["recipe"], str(res.get("dataset")), f"`{res.get('protocol')}`",
                      variant or "–", cell(paper_cells),
                      cell([f"{label}: {values(res, keys)}" for label, keys in grps]),
