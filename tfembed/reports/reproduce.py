@@ -20,6 +20,7 @@ import sys
 
 from tfembed.config import moved_key
 from tfembed.errors import DataError
+from tfembed.reports import seed_means
 from tfembed.reports.paper_numbers import NO_PAPER, PAPERS, RECIPE_SCOPE
 
 RECIPES = ("reed2016", "zhang2017", "karpathy2015", "karpathy2015_captions", "wang2016",
@@ -355,6 +356,12 @@ def command(path, res):
     return shlex.join(parts), how
 
 
+def _variant(res, skip=()):
+    return " · ".join(f"{k.split('.')[-1]}={os.path.basename(str(res['config'][k]))}"
+                      for k in VARIANT.get(res["recipe"], [])
+                      if k not in skip and _shown(k, res["config"]))
+
+
 def cell(items):
     return "<br>".join(items) if items else "–"
 
@@ -385,9 +392,7 @@ def report(paths, everything):
         if cmd not in commands:
             commands.append(cmd)
         c_ref = f"C{commands.index(cmd) + 1}"
-        variant = " · ".join(f"{k.split('.')[-1]}={os.path.basename(str(res['config'][k]))}"
-                             for k in VARIANT.get(res["recipe"], [])
-                             if _shown(k, res["config"]))
+        variant = _variant(res)
         rows.append([res["recipe"], str(res.get("dataset")), f"`{res.get('protocol')}`",
                      variant or "–", cell(paper_cells),
                      cell([f"{label}: {values(res, keys)}" for label, keys in grps]),
@@ -408,6 +413,8 @@ def report(paths, everything):
              "command that produced the run.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines += seed_means.lines(everything, lambda r: _variant(r, skip=("seed",)), groups,
+                              lambda r, k: r["metrics"][k] * scale(r, k), fmt)
     lines += ["", "## Paper numbers cited", ""]
     lines += [f"- **P{i}** {p.citation}. Units: {p.units}. Paper setting: {p.setting or '–'}. "
               f"Checked: {p.checked}." for i, p in enumerate(sources, 1)]
