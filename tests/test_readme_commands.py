@@ -36,6 +36,7 @@ import contextlib
 import dataclasses
 import gc
 import glob
+import hashlib
 import io
 import json
 import os
@@ -220,7 +221,12 @@ class Step:
 
 
 def _slug(text):
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")[:80]
+    """A directory name for `text`; a long one keeps a digest of the rest, so two commands that
+    share their first 70 characters never share a workdir."""
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")
+    if len(slug) <= 80:
+        return slug
+    return f"{slug[:70]}_{hashlib.sha1(slug.encode()).hexdigest()[:9]}"
 
 
 def _quoted(raw):
