@@ -170,3 +170,21 @@ class EmbeddingModel:
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.where}: {', '.join(sorted(self._specs))}>"
+
+
+class ServedModel(EmbeddingModel):
+    """What the gRPC and REST back ends share: `address`, `model_name`, `version`, and no
+    access to the gallery (a server's predict only runs signatures)."""
+
+    BACKEND, PROTOCOL = None, None  # e.g. "grpc", "gRPC"
+
+    @property
+    def info(self):
+        return {**super().info, "backend": self.BACKEND, "address": self.address,
+                "model": self.model_name, "version": self.version}
+
+    def gallery(self):
+        raise SignatureError(
+            f"{self.where}: the baked-in gallery is not reachable over {self.PROTOCOL} (TF "
+            f"Serving's predict runs signatures, and no signature returns the gallery's "
+            f"embeddings); load the export in process (tfembed.load) to read it")

@@ -3,8 +3,8 @@
 
 import grpc
 
-from tfembed.api.answers import BadInput, SignatureError
-from tfembed.api.base import EmbeddingModel
+from tfembed.api.answers import BadInput
+from tfembed.api.base import ServedModel
 from tfembed.serving.client import Client, ServingClientError
 
 
@@ -13,12 +13,14 @@ def _shape(info):
     return None if shape is None else [None if d < 0 else d for d in shape]
 
 
-class RemoteModel(EmbeddingModel):
+class RemoteModel(ServedModel):
     """A served model; `version` pins one version (default: the newest the server serves).
 
     The server answers `retrieve` from its gallery index when it has one, so `search` is the
     same call either way. The baked-in gallery's embeddings are not reachable over Predict.
     """
+
+    BACKEND, PROTOCOL = "grpc", "gRPC"
 
     def __init__(self, address, model_name, version=None, timeout=10.0, **client_options):
         self.address, self.model_name = address, model_name
@@ -44,17 +46,6 @@ class RemoteModel(EmbeddingModel):
             if err.code == grpc.StatusCode.INVALID_ARGUMENT:
                 raise BadInput(str(err)) from None
             raise
-
-    @property
-    def info(self):
-        return {**super().info, "backend": "grpc", "address": self.address,
-                "model": self.model_name, "version": self.version}
-
-    def gallery(self):
-        raise SignatureError(
-            f"{self.where}: the baked-in gallery is not reachable over gRPC (TF Serving's "
-            f"Predict runs signatures, and no signature returns the gallery's embeddings); "
-            f"load the export in process (tfembed.load) to read it")
 
     def close(self):
         self._client.close()

@@ -24,8 +24,8 @@ import grpc
 import numpy as np
 
 from tfembed.api import rest_tensors as tensors
-from tfembed.api.answers import BadInput, SignatureError
-from tfembed.api.base import EmbeddingModel
+from tfembed.api.answers import BadInput
+from tfembed.api.base import ServedModel
 from tfembed.export import signatures as sig
 from tfembed.serving.client import ServingClientError
 
@@ -37,9 +37,11 @@ _CODES = {400: grpc.StatusCode.INVALID_ARGUMENT, 404: grpc.StatusCode.NOT_FOUND,
           504: grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
-class RestModel(EmbeddingModel):
+class RestModel(ServedModel):
     """A model served over REST at `address` (http://HOST:PORT, or https://, optionally with a
     path prefix of a proxy in front); `version` pins one version (default: the newest)."""
+
+    BACKEND, PROTOCOL = "rest", "REST"
 
     def __init__(self, address, model_name, version=None, timeout=10.0, retries=3,
                  batch_size=None, max_message_mb=None):
@@ -136,16 +138,6 @@ class RestModel(EmbeddingModel):
                  for part in (slice(0, half), slice(half, None))]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    @property
-    def info(self):
-        return {**super().info, "backend": "rest", "address": self.address,
-                "model": self.model_name, "version": self.version}
-
-    def gallery(self):
-        raise SignatureError(
-            f"{self.where}: the baked-in gallery is not reachable over REST (TF Serving's "
-            f"predict runs signatures, and no signature returns the gallery's embeddings); "
-            f"load the export in process (tfembed.load) to read it")
 
 
 def _rows(arrays):

@@ -9,12 +9,10 @@ weights next to the data (`<data-dir>/../weights/efficientnet_lite0/...`), 224 x
 cuts 64-pixel crops (Lite0 is 12x cheaper), so the README chain runs in seconds.
 """
 
-import argparse
 import os
 import sys
 import time
 
-from tfembed.errors import TfembedError
 
 LITE0_WEIGHTS = os.path.join("..", "weights", "efficientnet_lite0", "efficientnet_lite0_torch.npz")
 SMOKE_IMAGES_PER_SPLIT = 32  # = recipe_defaults' smoke data.max_images_per_split
@@ -74,14 +72,10 @@ def run(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tfembed.data.regions_command")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["regions", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except TfembedError as err:
-        print(f"tfembed: error: {err}", file=sys.stderr)
-        return 2
+    """`python -m tfembed.data.regions_command ARGS` = `tfembed data regions ARGS`."""
+    from tfembed.cli import main as cli_main
+
+    return cli_main(["data", "regions", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
