@@ -3,6 +3,8 @@ baked-in gallery and prototypes, served in-process on free ports: the three back
 Python API (`load`, `connect` over gRPC, `connect` over REST) are compared with the Keras model
 they were exported from."""
 
+import socket
+
 import keras
 import numpy as np
 import pytest
@@ -11,6 +13,13 @@ TEXTS = ["a red bird", "a blue bird", "a small grey bird with a red crown", "a g
 GALLERY_IDS = ["g0", "g1", "g2", "g3", "g4"]
 PROTOTYPES = ["cardinal", "blue jay", "sparrow"]
 SIZE = (8, 8)
+
+
+def free_port():
+    """A port nobody listens on (bound once, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pixels(seed, count):

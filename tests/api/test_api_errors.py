@@ -2,7 +2,6 @@
 beside an export: every back end."""
 
 import json
-import socket
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 import tfembed
-from tests.api.exports import (BACKENDS, GALLERY_IDS, PROTOTYPES, TEXTS, Exported,
+from tests.api.exports import (BACKENDS, free_port, GALLERY_IDS, PROTOTYPES, TEXTS, Exported,
                                open_backend, tiny_model)
 from tfembed.api import SignatureError
 from tfembed.errors import DataError, TfembedError
@@ -64,9 +63,7 @@ def test_a_path_without_an_export_is_an_error_naming_it(tmp_path):
 
 
 def test_connect_to_no_server_fails_at_connect():
-    with socket.socket() as s:  # a free port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with pytest.raises(TfembedError, match=f"UNAVAILABLE.*'tiny' at 127.0.0.1:{port}|"
                        f"'tiny' at 127.0.0.1:{port}.*UNAVAILABLE"):
         tfembed.connect(f"127.0.0.1:{port}", "tiny", retries=0, timeout=5)

@@ -2,13 +2,12 @@
 (b64 for image bytes, a single output without its name, metadata's proto JSON), and HTTP
 failures reported like the gRPC back end's (the shared assertions are in test_api.py)."""
 
-import socket
 
 import numpy as np
 import pytest
 
 import tfembed
-from tests.api.exports import TEXTS
+from tests.api.exports import TEXTS, free_port
 from tfembed.api import rest_tensors
 from tfembed.errors import DataError, TfembedError
 from tfembed.serving.client import ServingClientError
@@ -59,9 +58,7 @@ def test_an_unknown_model_or_version_is_not_found_naming_it(features_export, ser
 
 
 def test_connect_to_no_rest_server_fails_at_connect():
-    with socket.socket() as s:  # a free port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with pytest.raises(TfembedError, match=f"UNAVAILABLE.*'tiny' at http://127.0.0.1:{port}.*"
                                            f"cannot reach"):
         tfembed.connect(f"http://127.0.0.1:{port}", "tiny", retries=0, timeout=5)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.test_app_service import make_client
+from tests.app.test_app_service import Refusing, make_client
 from tfembed.app.gallery import cache_path
 
 
@@ -36,19 +36,6 @@ def image_dir(tmp_path, tiny_run):
     return tmp_path / "photos"
 
 
-class NoEmbedding:
-    """The model with embed_image refused: proves a restart reads the cache."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def embed_image(self, images):
-        raise AssertionError("embedded again instead of reading the cache")
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-
 def test_images_are_embedded_once_bad_files_listed_and_cached(model, version, image_dir):
     client, service = make_client(model, version, images=str(image_dir))
     ids = ["a/one.png", "b/two.png", "c.jpg"]
@@ -70,7 +57,8 @@ def test_images_are_embedded_once_bad_files_listed_and_cached(model, version, im
     assert os.path.isfile(cache) and cache.startswith(
         os.path.join(os.path.dirname(version), ".tfembed_app_cache", "images-v1-"))
 
-    _, again = make_client(NoEmbedding(model), version, images=str(image_dir))
+    cached_only = Refusing(model, "embed_image", "embedded again instead of reading the cache")
+    _, again = make_client(cached_only, version, images=str(image_dir))
     assert again.gallery.ids == ids and again.progress.skipped[0][0] == "broken.png"
     np.testing.assert_array_equal(again.gallery.embeddings, service.gallery.embeddings)
 

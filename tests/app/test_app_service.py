@@ -128,21 +128,25 @@ def test_upload_over_the_limit_is_413(model, version, tiny_run):
     assert response.status_code == 413 and "b.png is larger than" in response.json()["error"]
 
 
-class SearchOnly:
-    """The model with embed_text refused: the page's searches must be the API's `search`."""
+class Refusing:
+    """`model` with one method refused: proves the app took another path (the API's `search`,
+    the gallery cache)."""
 
-    def __init__(self, model):
-        self.model = model
-
-    def embed_text(self, texts):
-        raise AssertionError("the app ranked the gallery itself instead of calling search")
+    def __init__(self, model, method, why):
+        self.model, self.method, self.why = model, method, why
 
     def __getattr__(self, name):
+        if name == self.method:
+            def refused(*args, **kwargs):
+                raise AssertionError(self.why)
+            return refused
         return getattr(self.model, name)
 
 
 def test_deeper_searches_in_process_are_the_apis_search(model, version):
-    client, _ = make_client(SearchOnly(model), version)
+    search_only = Refusing(model, "embed_text",
+                           "the app ranked the gallery itself instead of calling search")
+    client, _ = make_client(search_only, version)
     deeper = client.get("/api/search", params={"q": QUERY, "k": 9}).json()["results"]
     ids, scores = model.search(QUERY, 9)  # past retrieve's 5: the baked gallery by its scorer
     assert len(ids) == 9 and [r["id"] for r in deeper] == list(ids)
